@@ -1,0 +1,1 @@
+"""All I/O, one module per outside system. Heavy clients are imported lazily."""

@@ -1,0 +1,1 @@
+"""Use cases: wire the domain to adapters."""

@@ -1,0 +1,51 @@
+"""The `gitops-action` command line.
+
+One click module per command group; this module only assembles them lazily
+and owns the single error handler that turns exceptions into exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gitops_action import __version__
+from gitops_action.cli.errors import EXIT_OK, report
+from gitops_action.cli.lazy import LazyCommand, LazyGroup
+
+COMMANDS: dict[str, LazyCommand] = {
+    "policy": LazyCommand(
+        "gitops_action.cli.policy:policy", "Select image tags like a Flux ImagePolicy."
+    ),
+    "update": LazyCommand(
+        "gitops_action.cli.update:update", "Rewrite Flux $imagepolicy markers in YAML."
+    ),
+    "ci": LazyCommand(
+        "gitops_action.cli.ci:ci", "CI half: image tags, bot-commit skip, test-build-push."
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gitops-action")
+def cli() -> None:
+    """GitOps delivery from one package: CI tags and builds, image automation, canaries.
+
+    Exit codes: 0 ok, 1 expected failure (nothing matched, a check failed),
+    2 usage or config error, 3 bug.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with the contract's code (the only exit point)."""
+    try:
+        cli.main(args=argv, prog_name="gitops-action", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except Exception as error:  # the one place errors are mapped to exit codes
+        sys.exit(report(error))
+    sys.exit(EXIT_OK)

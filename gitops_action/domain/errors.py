@@ -1,0 +1,41 @@
+"""The one error root and its families.
+
+Every failure the tool expects is a `GitopsError`. The CLI maps families to
+exit codes in exactly one place (`gitops_action.cli.errors`), so a new error
+only has to pick the right family here: `ConfigError` for input the user must
+fix (exit 2), `OperationFailed` for a run that could not do its job (exit 1).
+Anything that is not a `GitopsError` is a bug (exit 3).
+
+Messages are one line and name the file, line or object at fault; they must
+never contain a secret (adapters redact credentials before raising).
+"""
+
+from __future__ import annotations
+
+
+class GitopsError(Exception):
+    """Root of every error the tool raises on purpose."""
+
+
+class ConfigError(GitopsError):
+    """Bad input the user must fix: flags, ranges, regexes, YAML, markers."""
+
+
+class OperationFailed(GitopsError):
+    """The run could not do its job: nothing matched, tests failed, a service refused."""
+
+
+class InvalidRange(ConfigError):
+    """A semver range that does not parse."""
+
+
+class InvalidPattern(ConfigError):
+    """A regular expression or extract template that does not compile."""
+
+
+class InvalidManifest(ConfigError):
+    """A YAML file or marker that cannot be read; names the file and line."""
+
+
+class NoMatch(OperationFailed):
+    """No candidate satisfied the policy."""

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
+# the Debian packages behind the real test services, and a virtualenv in .venv
+# with the package and its test extras. Safe to run again (it only adds what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_debs=()
+command -v git >/dev/null || need_debs+=(git)
+command -v dockerd >/dev/null || need_debs+=(docker.io)
+command -v docker-registry >/dev/null || need_debs+=(docker-registry)
+command -v prometheus >/dev/null || need_debs+=(prometheus)
+command -v htpasswd >/dev/null || need_debs+=(apache2-utils)
+if ((${#need_debs[@]})); then
+  echo "bootstrap: installing Debian packages: ${need_debs[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${need_debs[@]}" >/dev/null
+  # The packages' own services are not wanted: tests start their own on free ports.
+  for svc in docker containerd prometheus docker-registry; do
+    $sudo service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -e "$stamp" ]; then
+  echo "bootstrap: installing the package and its test tools into .venv" >&2
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""Fixtures for the in-process Kubernetes API stand-in."""

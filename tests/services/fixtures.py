@@ -1,0 +1,1 @@
+"""Session fixtures for the real services (registry, dockerd, git, prometheus)."""
