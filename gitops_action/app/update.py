@@ -1,0 +1,73 @@
+"""The `update` use case: set Flux image markers across a manifest tree.
+
+Planning and writing are separate steps on purpose. Every marked file is read,
+parsed and planned first; only when the whole tree planned without an error
+is anything written. So a broken manifest or marker anywhere leaves the tree
+exactly as it was, and `--dry-run` is the same plan rendered instead of
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_action.adapters import files
+from gitops_action.adapters.yaml_scan import scan_scalars
+from gitops_action.domain.markers import (
+    MARKER_BYTES,
+    FilePlan,
+    ImageSetting,
+    UpdateResult,
+    index_settings,
+    plan_file,
+    unified_diff,
+)
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """What an update would write: one plan per marked file, in path order."""
+
+    root: Path
+    files: tuple[FilePlan, ...]
+
+    @property
+    def changed(self) -> tuple[FilePlan, ...]:
+        return tuple(plan for plan in self.files if plan.changed)
+
+    @property
+    def result(self) -> UpdateResult:
+        return UpdateResult.of(self.files)
+
+    def diff(self) -> str:
+        """The unified diff `--dry-run` prints (paths relative to the root)."""
+        return unified_diff(self.files)
+
+
+def plan_update(root: Path, settings: Iterable[ImageSetting]) -> UpdatePlan:
+    """Read and plan every marked manifest under `root`; write nothing.
+
+    Raises `InvalidManifest` for the first (in path order) file that is not
+    UTF-8, not YAML, or has a malformed marker.
+    """
+    index = index_settings(settings)
+    plans = []
+    for candidate in files.find_candidates(root, MARKER_BYTES):
+        text = files.decode(candidate.file, candidate.data)
+        spans = scan_scalars(candidate.file, text)
+        plans.append(plan_file(candidate.file, text, spans, index))
+    return UpdatePlan(root, tuple(plans))
+
+
+def apply_update(plan: UpdatePlan) -> UpdateResult:
+    """Write the files the plan changes (only those: untouched files keep their mtime)."""
+    files.write_all([(plan.root / item.file, item.after.encode("utf-8")) for item in plan.changed])
+    return plan.result
+
+
+def update(root: Path, settings: Iterable[ImageSetting], *, dry_run: bool = False) -> UpdateResult:
+    """Plan the whole tree, then write it unless `dry_run`; the changes either way."""
+    plan = plan_update(root, settings)
+    return plan.result if dry_run else apply_update(plan)
