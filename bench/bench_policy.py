@@ -11,7 +11,7 @@ import time
 
 from common import GITOPS, time_command
 
-from gitops_action.domain.policies import SemverPolicy, select
+from gitops_action.domain.policies import SemverPolicy, select_tag
 
 
 def make_tags(count: int, seed: int = 7) -> list[str]:
@@ -40,7 +40,7 @@ def main() -> None:
     in_process = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        result = select(tags, SemverPolicy.parse("^v1.0.0"))
+        result = select_tag(tags, SemverPolicy.from_range("^v1.0.0"))
         in_process.append(time.perf_counter() - start)
     stdin = ("\n".join(tags) + "\n").encode()
     whole = [time_command([GITOPS, "policy", "select", "--semver", "^v1.0.0"], stdin=stdin)

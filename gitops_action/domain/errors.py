@@ -39,3 +39,27 @@ class InvalidManifest(ConfigError):
 
 class NoMatch(OperationFailed):
     """No candidate satisfied the policy."""
+
+
+class InvalidSetting(ConfigError):
+    """An `update --set` value that does not read as NS:NAME=IMAGE:TAG."""
+
+
+class FileWriteFailed(OperationFailed):
+    """A planned manifest edit could not be written to disk."""
+
+
+class InvalidImageReference(ConfigError):
+    """An image name that breaks the docker reference grammar, or has a tag where none belongs."""
+
+
+class InvalidGitRef(ConfigError):
+    """A git ref or commit SHA given to the CI half that cannot name a build."""
+
+
+class GitHubApiError(OperationFailed):
+    """The GitHub API refused or failed a request (names the endpoint, never the token)."""
+
+
+class InvalidPolicy(ConfigError):
+    """An image policy that cannot be used as given (e.g. an order other than asc/desc)."""

@@ -62,9 +62,9 @@ try:
 except SystemExit as done:
     code = done.code
 print(f"EXIT={code}", file=sys.stderr)
-heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set({heavy!r}))
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
-""" % (HEAVY,)
+""".replace("{heavy!r}", repr(HEAVY))
 
 
 @pytest.mark.parametrize(
