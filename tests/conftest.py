@@ -2,4 +2,8 @@
 stand-in (tests/kubeapi) are plugged in as fixture modules so any test can ask
 for them by name."""
 
-pytest_plugins = ["tests.services.fixtures", "tests.kubeapi.fixtures"]
+pytest_plugins = [
+    "tests.services.fixtures",
+    "tests.kubeapi.fixtures",
+    "tests.githubapi.fixtures",
+]

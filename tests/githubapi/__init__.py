@@ -1,0 +1,1 @@
+"""A local GitHub REST API stub for PyGithub, and the runner's file formats."""
