@@ -63,3 +63,44 @@ class GitHubApiError(OperationFailed):
 
 class InvalidPolicy(ConfigError):
     """An image policy that cannot be used as given (e.g. an order other than asc/desc)."""
+
+
+class RegistryError(OperationFailed):
+    """A container registry refused or failed a request; names image, registry and status."""
+
+
+class InvalidDockerConfig(ConfigError):
+    """A docker config or dockerconfigjson document that cannot be read (never shows a secret)."""
+
+
+class InvalidConfig(ConfigError):
+    """A Flux object in the config repo that cannot be used; names file, document, object, field."""
+
+
+class InvalidTemplate(ConfigError):
+    """A commit message template that does not parse or render; names the template and position."""
+
+
+class InvalidBuildInput(ConfigError):
+    """A `ci run` build input that cannot work: missing context or Dockerfile, bad build arg,
+    a platform the engine cannot build, credentials given by halves."""
+
+
+class ProjectTestsFailed(OperationFailed):
+    """The project's test command exited non-zero (named so pytest does not collect it)."""
+
+
+class DockerEngineError(OperationFailed):
+    """The docker engine could not be reached, or refused a request (names DOCKER_HOST)."""
+
+
+class BuildFailed(OperationFailed):
+    """`docker build` of the image failed (names the step docker reported)."""
+
+
+class RegistryLoginFailed(OperationFailed):
+    """A registry refused the credentials; nothing is pushed anywhere when this happens."""
+
+
+class PushFailed(OperationFailed):
+    """Pushing a tag to a registry failed (names the reference)."""
