@@ -104,3 +104,48 @@ class RegistryLoginFailed(OperationFailed):
 
 class PushFailed(OperationFailed):
     """Pushing a tag to a registry failed (names the reference)."""
+
+
+class GitError(OperationFailed):
+    """A git command failed (clone, fetch, commit, push); names the remote, never a credential."""
+
+
+class PushRejected(GitError):
+    """The remote refused a push because the branch moved (not a fast-forward): fetch and re-plan."""
+
+
+class PullSecretError(OperationFailed):
+    """An ImageRepository secretRef Secret could not be read or has no docker config in it."""
+
+
+class HoldFailed(OperationFailed):
+    """A hold could not be written to (or removed from) an ImageRepository's exclusionList."""
+
+
+class AutomationFailed(OperationFailed):
+    """Some policies failed in an automation run (the others were still applied)."""
+
+
+class InvalidSyncInput(ConfigError):
+    """A `sync` flag or manifest tree that cannot be synced: a bad --timeout or --inventory,
+    an unsupported or remote kustomization entry, two documents for the same object."""
+
+
+class UnknownKind(ConfigError):
+    """A manifest whose apiVersion/kind the cluster does not serve (names file and document)."""
+
+
+class KubeConfigError(ConfigError):
+    """No usable kubeconfig or in-cluster config, or an unknown --context."""
+
+
+class KubeApiError(OperationFailed):
+    """The Kubernetes API refused or failed a request; names the verb and the object."""
+
+
+class KubeForbidden(KubeApiError):
+    """RBAC refused a request: names the verb, resource, group and namespace that are missing."""
+
+
+class SyncUnhealthy(OperationFailed):
+    """Applied workloads did not become healthy within --timeout; names each and why."""
