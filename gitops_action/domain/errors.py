@@ -111,7 +111,7 @@ class GitError(OperationFailed):
 
 
 class PushRejected(GitError):
-    """The remote refused a push because the branch moved (not a fast-forward): fetch and re-plan."""
+    """The remote refused a push because the branch moved (not a fast-forward); re-plan."""
 
 
 class PullSecretError(OperationFailed):
