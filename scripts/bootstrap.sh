@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
-# the Debian packages behind the real test services, and a virtualenv in .venv
+# the Debian packages behind the real test services (and shellcheck for action.yml's scripts), and a virtualenv in .venv
 # with the package and its test extras. Safe to run again (it only adds what is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v dockerd >/dev/null || need_debs+=(docker.io)
 command -v docker-registry >/dev/null || need_debs+=(docker-registry)
 command -v prometheus >/dev/null || need_debs+=(prometheus)
 command -v htpasswd >/dev/null || need_debs+=(apache2-utils)
+command -v shellcheck >/dev/null || need_debs+=(shellcheck)
 if ((${#need_debs[@]})); then
   echo "bootstrap: installing Debian packages: ${need_debs[*]}" >&2
   sudo=""

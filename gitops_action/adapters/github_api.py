@@ -115,3 +115,40 @@ def _person(git_person: Any, account: Any) -> Person | None:
         email=(git_person.email if git_person is not None else None) or "",
         username=(account.login if account is not None else None) or "",
     )
+
+
+def create_commit_status(
+    repository: str,
+    sha: str,
+    *,
+    state: str,
+    description: str,
+    context: str,
+    target_url: str = "",
+    token: str,
+    base_url: str,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> None:
+    """Set a commit status (`POST /repos/{repo}/statuses/{sha}`): one request.
+
+    The lazy client builds the commit from its URL, so no `GET` precedes the
+    `POST`. Needs a token with `statuses: write`.
+    """
+    import github
+    import requests
+
+    where = f"status {context!r} on commit {sha[:7]} of {repository} at {base_url}"
+    try:
+        with client(token, base_url, timeout, lazy=True) as gh:
+            commit = gh.get_repo(repository).get_commit(sha)
+            if target_url:
+                commit.create_status(
+                    state, target_url=target_url, description=description, context=context
+                )
+            else:
+                commit.create_status(state, description=description, context=context)
+    except github.GithubException as error:
+        raise GitHubApiError(f"GitHub API: {where}: {describe(error)}") from error
+    except requests.RequestException as error:
+        reason = error.__class__.__name__
+        raise GitHubApiError(f"GitHub API: {where}: request failed ({reason})") from error

@@ -18,7 +18,11 @@ from gitops_action.cli.lazy import LazyCommand, LazyGroup
 from gitops_action.domain.ci_tags import LatestMode, plan_tags
 from gitops_action.domain.refs import parse_image_name
 
-SUBCOMMANDS: dict[str, LazyCommand] = {}
+SUBCOMMANDS: dict[str, LazyCommand] = {
+    "run": LazyCommand(
+        "gitops_action.cli.ci_run:run", "Skip check, tests, docker build and push, outputs."
+    ),
+}
 """Subcommands imported on first use: name -> LazyCommand("module:attr", summary)."""
 
 

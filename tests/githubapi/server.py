@@ -6,10 +6,13 @@ shapes.py), status codes and auth behaviour, and records every request so a
 test can assert what was asked (and how often).
 
 Built in:
-    GET /repos/{owner}/{repo}                   -> repository | 404
-    GET /repos/{owner}/{repo}/commits/{ref}     -> commit | 404 (repo) | 422 (ref)
+    GET  /repos/{owner}/{repo}                          -> repository | 404
+    GET  /repos/{owner}/{repo}/commits/{ref}            -> commit | 404 (repo) | 422 (ref)
+    POST /repos/{owner}/{repo}/statuses/{sha}           -> 201 status | 404 | 422
+    GET  /repos/{owner}/{repo}/commits/{ref}/statuses   -> statuses, newest first
+    GET  /repos/{owner}/{repo}/statuses/{ref}           -> the same (older alias PyGithub uses)
 
-Later endpoints (commit statuses, pull requests ...) are added with `route()`:
+Later endpoints (pull requests ...) are added with `route()`:
 
     def create_status(stub, request, params):
         return Reply(201, {...})
@@ -94,6 +97,7 @@ class GitHubApiStub:
         self._routes: list[_Route] = []
         self._repos: dict[str, dict[str, Any]] = {}
         self._commits: dict[str, dict[str, dict[str, Any]]] = {}
+        self._statuses: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._failures: deque[Reply] = deque()
         self._requests: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
@@ -101,6 +105,9 @@ class GitHubApiStub:
         self.port = 0
         self.route("GET", "/repos/{owner}/{repo}", _get_repo)
         self.route("GET", "/repos/{owner}/{repo}/commits/{ref}", _get_commit)
+        self.route("POST", "/repos/{owner}/{repo}/statuses/{sha}", _create_status)
+        self.route("GET", "/repos/{owner}/{repo}/commits/{ref}/statuses", _list_statuses)
+        self.route("GET", "/repos/{owner}/{repo}/statuses/{ref}", _list_statuses)  # PyGithub's
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> GitHubApiStub:
@@ -194,6 +201,7 @@ class GitHubApiStub:
         with self._lock:
             self._repos.clear()
             self._commits.clear()
+            self._statuses.clear()
             self._failures.clear()
             self._requests.clear()
 
@@ -219,6 +227,19 @@ class GitHubApiStub:
                 return commits[ref]
             matches = [c for sha, c in commits.items() if len(ref) >= 4 and sha.startswith(ref)]
         return matches[0] if len(matches) == 1 else None
+
+    def statuses(self, full_name: str, sha: str) -> list[dict[str, Any]]:
+        """Commit statuses set on `sha`, oldest first (as created)."""
+        with self._lock:
+            return list(self._statuses.get((full_name, sha), []))
+
+    def next_status_id(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._statuses.values()) + 1
+
+    def add_status(self, full_name: str, sha: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._statuses.setdefault((full_name, sha), []).append(body)
 
     def _dispatch(self, request: Recorded) -> Reply:
         with self._lock:
@@ -259,6 +280,43 @@ def _get_commit(stub: GitHubApiStub, request: Recorded, params: Params) -> Reply
         message = f"No commit found for SHA: {params['ref']}"
         return Reply(422, shapes.error_body(422, message))
     return Reply(200, body)
+
+
+def _create_status(stub: GitHubApiStub, request: Recorded, params: Params) -> Reply:
+    """POST a commit status: `state` required and one of four; the commit must exist."""
+    full_name = f"{params['owner']}/{params['repo']}"
+    if stub.repo(full_name) is None:
+        return Reply(404, shapes.error_body(404, "Not Found"))
+    commit = stub.find_commit(full_name, params["sha"])
+    if commit is None:
+        return Reply(422, shapes.error_body(422, f"No commit found for SHA: {params['sha']}"))
+    try:
+        data = request.json() or {}
+    except ValueError:
+        return Reply(400, shapes.error_body(400, "Problems parsing JSON"))
+    if not isinstance(data, dict) or data.get("state") not in shapes.STATUS_STATES:
+        return Reply(422, shapes.validation_failed("Status", "state", "custom"))
+    body = shapes.commit_status(
+        stub.url,
+        full_name,
+        commit["sha"],
+        number=stub.next_status_id(),
+        state=data["state"],
+        description=data.get("description"),
+        target_url=data.get("target_url"),
+        context=data.get("context") or "default",
+    )
+    stub.add_status(full_name, commit["sha"], body)
+    return Reply(201, body)
+
+
+def _list_statuses(stub: GitHubApiStub, request: Recorded, params: Params) -> Reply:
+    full_name = f"{params['owner']}/{params['repo']}"
+    if stub.repo(full_name) is None:
+        return Reply(404, shapes.error_body(404, "Not Found"))
+    commit = stub.find_commit(full_name, params["ref"])
+    sha = commit["sha"] if commit else params["ref"]
+    return Reply(200, list(reversed(stub.statuses(full_name, sha))))
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -166,6 +166,47 @@ def commit(
     }
 
 
+STATUS_STATES = ("error", "failure", "pending", "success")
+
+
+def commit_status(
+    api: str,
+    full_name: str,
+    sha: str,
+    *,
+    number: int,
+    state: str,
+    description: str | None,
+    target_url: str | None,
+    context: str,
+    creator: str = "github-actions[bot]",
+) -> dict[str, Any]:
+    """A `status` as POST /repos/{owner}/{repo}/statuses/{sha} returns it."""
+    return {
+        "url": f"{api}/repos/{full_name}/statuses/{sha}",
+        "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
+        "id": number,
+        "node_id": node_id("SC", f"{full_name}:{number}"),
+        "state": state,
+        "description": description,
+        "target_url": target_url,
+        "context": context,
+        "created_at": FIXED_DATE,
+        "updated_at": FIXED_DATE,
+        "creator": simple_user(api, creator),
+    }
+
+
+def validation_failed(resource: str, field: str, code: str) -> dict[str, Any]:
+    """GitHub's 422 body for a field that failed validation."""
+    return {
+        "message": "Validation Failed",
+        "errors": [{"resource": resource, "field": field, "code": code}],
+        "documentation_url": DOCS_URL,
+        "status": "422",
+    }
+
+
 def error_body(status: int, message: str) -> dict[str, str]:
     """GitHub's error body (`status` is a string in current answers)."""
     return {"message": message, "documentation_url": DOCS_URL, "status": str(status)}

@@ -1,0 +1,198 @@
+"""`gitops-action ci run`: what the composite action runs (DESIGN.md §3).
+
+Every option also reads `GITOPS_<OPTION>` because action inputs reach the
+step as environment variables, never spliced into the script (that would be
+script injection). List options (`GITOPS_IMAGE`, `GITOPS_BOT`,
+`GITOPS_BUILD_ARG`, `GITOPS_PLATFORM`) take one value per line, as multi-line
+action inputs arrive. Registry credentials are environment only
+(`GITOPS_REGISTRY_USERNAME`, `GITOPS_REGISTRY_PASSWORD`): a flag would put the
+password in the process list.
+
+This module is imported only when `ci run` runs (it is a lazy subcommand of
+`ci`); the docker SDK is imported later still, once the tests have passed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from gitops_action.adapters import github_env
+from gitops_action.app import ci_run as use_case
+from gitops_action.domain.build_inputs import parse_push_mode
+from gitops_action.domain.ci_tags import LatestMode
+from gitops_action.domain.redact import Redactor, mask_values
+
+SECRET_VARIABLES = ("GITOPS_REGISTRY_PASSWORD", "GITOPS_GITHUB_TOKEN", "GITHUB_TOKEN")
+
+
+class Lines(click.types.StringParamType):
+    """A value per line when read from an environment variable (blank lines dropped)."""
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return list(github_env.lines_of(rv))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return str(super().convert(value, param, ctx)).strip()
+
+
+LINES = Lines()
+
+
+@click.command("run", short_help="Skip check, tests, docker build and push, outputs, summary.")
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    required=True,
+    type=LINES,
+    envvar="GITOPS_IMAGE",
+    metavar="IMAGE",
+    help="Image repository without tag, e.g. ghcr.io/org/app (repeatable).",
+)
+@click.option(
+    "--test-command",
+    default="",
+    envvar="GITOPS_TEST_COMMAND",
+    metavar="CMD",
+    help="Shell command run in the workspace before the build; failure stops the run.",
+)
+@click.option(
+    "--context",
+    default=".",
+    show_default=True,
+    envvar="GITOPS_CONTEXT",
+    metavar="DIR",
+    help="Build context directory (relative to the workspace).",
+)
+@click.option(
+    "--file",
+    default="",
+    envvar="GITOPS_FILE",
+    metavar="PATH",
+    help="Dockerfile path (relative to the workspace). Default: CONTEXT/Dockerfile.",
+)
+@click.option(
+    "--build-arg",
+    "build_args",
+    multiple=True,
+    type=LINES,
+    envvar=["GITOPS_BUILD_ARG", "GITOPS_BUILD_ARGS"],
+    metavar="KEY=VALUE",
+    help="Build argument (repeatable).",
+)
+@click.option(
+    "--target",
+    default="",
+    envvar="GITOPS_TARGET",
+    metavar="STAGE",
+    help="Build this stage of a multi-stage Dockerfile.",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    type=LINES,
+    envvar=["GITOPS_PLATFORM", "GITOPS_PLATFORMS"],
+    metavar="OS/ARCH",
+    help="Target platform; only the engine's own (multi-platform needs buildx).",
+)
+@click.option(
+    "--push/--no-push",
+    default=None,
+    help="Push the tags (GITOPS_PUSH=true|false|auto). Default auto: all but pull requests.",
+)
+@click.option(
+    "--latest",
+    type=click.Choice(["auto", "true", "false"]),
+    default="auto",
+    show_default=True,
+    envvar="GITOPS_LATEST",
+    help="Add `latest`: auto = non-prerelease SemVer tags only.",
+)
+@click.option(
+    "--bot",
+    "bots",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_BOT",
+    metavar="NAME",
+    help="A bot's git name, e-mail or login whose pushes are skipped (repeatable).",
+)
+@click.option(
+    "--registry",
+    default="",
+    envvar="GITOPS_REGISTRY",
+    metavar="HOST",
+    help="Use the registry credentials for this host only. Default: every image's host.",
+)
+@click.option(
+    "--report-status/--no-report-status", default=False, envvar="GITOPS_REPORT_STATUS",
+    help="Set the commit status gitops-action/build (needs GITOPS_GITHUB_TOKEN).",
+)  # fmt: skip
+def run(
+    *,
+    images: tuple[str, ...],
+    test_command: str,
+    context: str,
+    file: str,
+    build_args: tuple[str, ...],
+    target: str,
+    platforms: tuple[str, ...],
+    push: bool | None,
+    latest: LatestMode,
+    bots: tuple[str, ...],
+    registry: str,
+    report_status: bool,
+) -> None:
+    """Skip bot pushes, run the tests, build and push IMAGE:TAG for this git ref.
+
+    Reads GITHUB_REF, GITHUB_SHA and the event as `ci should-skip` does; tags
+    as `ci tags` computes them. Credentials: GITOPS_REGISTRY_USERNAME and
+    GITOPS_REGISTRY_PASSWORD, for every image's registry (or --registry). The
+    engine: DOCKER_HOST. Prints the outputs as name=value lines and writes
+    them to $GITHUB_OUTPUT, with a summary in $GITHUB_STEP_SUMMARY.
+
+    Exit 0 when skipped or built (and pushed), 1 when tests, build, login or
+    push failed, 2 for bad input.
+    """
+    environ = dict(os.environ)
+    redact = Redactor()
+    _mask_secrets(environ, redact)  # first thing: before anything could print them
+    if push is None:
+        push = parse_push_mode(environ.get("GITOPS_PUSH", ""))
+    options = use_case.RunOptions(
+        images=images,
+        test_command=test_command,
+        context=context or ".",
+        file=file,
+        build_args=build_args,
+        target=target,
+        platforms=platforms,
+        push=push,
+        latest=latest,
+        bots=bots,
+        registry=registry,
+        report_status=report_status,
+    )
+    console = use_case.Console(lambda line: click.echo(line, err=True), redact)
+    report = use_case.run(options, environ, console)
+    for line in report.stdout_lines():
+        click.echo(redact(line))
+    if report.failure is not None:
+        raise report.failure
+
+
+def _mask_secrets(environ: dict[str, str], redact: Redactor) -> None:
+    """Register secrets with our redactor, and with the runner (`::add-mask::`) under Actions."""
+    username = environ.get("GITOPS_REGISTRY_USERNAME", "").strip()
+    for name in SECRET_VARIABLES:
+        secret = environ.get(name, "")
+        if not secret:
+            continue
+        redact.add(secret, username if name == "GITOPS_REGISTRY_PASSWORD" else "")
+        if environ.get("GITHUB_ACTIONS") == "true":
+            for value in mask_values(secret):
+                github_env.emit(github_env.add_mask(value))

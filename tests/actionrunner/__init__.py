@@ -1,0 +1,1 @@
+"""A runner-like harness that executes a composite action.yml (see runner.py)."""

@@ -1,0 +1,576 @@
+"""`gitops-action ci run` against a real dockerd and a real registry (Distribution 2.8).
+
+Each test runs the console script in a subprocess with a clean environment
+(no inherited GITHUB_* / GITOPS_*), a GitHub-shaped event file and its own
+repository name in the session registry. Outputs are read back with the
+runner's parser (tests/githubapi/runner.py), never with our own formatter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops_action.adapters import docker_build
+from gitops_action.domain.build_inputs import BuildSpec
+from gitops_action.domain.redact import Redactor
+from tests.actionrunner.scenario import (
+    BOT,
+    SHA,
+    CountingListener,
+    make_project,
+    pull_request_event,
+    push_event,
+)
+from tests.githubapi.runner import parse_file_command, parse_workflow_command
+from tests.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
+from tests.githubapi.shapes import GitIdentity
+from tests.services.dockerd import DockerEngine
+from tests.services.registry import RegistryService
+
+SCRIPT = str(Path(sys.executable).with_name("gitops-action"))
+ADA = GitIdentity("Ada Lovelace", "ada@acme.example")
+
+pytestmark = pytest.mark.services
+
+
+class Run:
+    """One `ci run` subprocess and the files it wrote."""
+
+    def __init__(self, result: subprocess.CompletedProcess[str], output: Path, summary: Path):
+        self.code = result.returncode
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.output_text = output.read_text() if output.exists() else ""
+        self.summary = summary.read_text() if summary.exists() else ""
+        self.outputs = parse_file_command(self.output_text)
+
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if "error" in line.lower()]
+
+
+def ci_run(
+    tmp_path: Path,
+    *,
+    image: str,
+    docker_host: str,
+    ref: str = "refs/tags/v1.2.3",
+    event_name: str = "push",
+    event: dict[str, Any] | None = None,
+    workspace: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+) -> Run:
+    event_path = tmp_path / f"event-{uuid.uuid4().hex[:6]}.json"
+    event_path.write_text(json.dumps(event if event is not None else push_event(ref)))
+    output = tmp_path / f"output-{uuid.uuid4().hex[:6]}"
+    summary = tmp_path / f"summary-{uuid.uuid4().hex[:6]}"
+    workspace = workspace or make_project(tmp_path / "ws")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "GITOPS_", "RUNNER_", "DOCKER_"))
+    }
+    env.update(
+        {
+            "DOCKER_HOST": docker_host,
+            "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_REF": ref,
+            "GITHUB_SHA": SHA,
+            "GITHUB_REPOSITORY": "acme/app",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITOPS_IMAGE": image,
+            **(extra_env or {}),
+        }
+    )
+    result = subprocess.run(
+        [SCRIPT, "ci", "run", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    return Run(result, output, summary)
+
+
+def credentials(registry: RegistryService, password: str | None = None) -> dict[str, str]:
+    return {
+        "GITOPS_REGISTRY_USERNAME": registry.username,
+        "GITOPS_REGISTRY_PASSWORD": password if password is not None else registry.password,
+    }
+
+
+def image_config(registry: RegistryService, repo: str, tag: str) -> dict[str, Any]:
+    _media_type, manifest = registry.get_manifest(repo, tag)
+    with registry.http() as client:
+        response = client.get(f"/v2/{repo}/blobs/{manifest['config']['digest']}")
+    response.raise_for_status()
+    config: dict[str, Any] = json.loads(response.content)
+    return config
+
+
+def unique_repo(name: str) -> str:
+    return f"cirun/{name}-{uuid.uuid4().hex[:8]}"
+
+
+# -- the release path -------------------------------------------------------------------
+
+
+def test_tag_build_pushes_version_latest_and_sha_with_one_digest(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("release")
+    image = f"{registry.host}/{repo}"
+    marker = tmp_path / "tests-ran"
+    run = ci_run(
+        tmp_path,
+        image=image,
+        docker_host=dockerd.docker_host,
+        extra_env={**credentials(registry), "GITOPS_TEST_COMMAND": f"touch {marker}"},
+    )
+    assert run.code == 0, run.stderr
+    assert marker.exists()
+    assert registry.list_tags(repo) == ["latest", "sha-89abcde", "v1.2.3"]
+    digests = {
+        tag: registry.manifest_digest(repo, tag) for tag in ("v1.2.3", "latest", "sha-89abcde")
+    }
+    assert len(set(digests.values())) == 1
+    digest = digests["v1.2.3"]
+    assert digest is not None and digest.startswith("sha256:")
+    assert run.outputs == {
+        "skipped": "false",
+        "image": f"{image}:v1.2.3",
+        "tags": f"{image}:v1.2.3\n{image}:latest\n{image}:sha-89abcde",
+        "digest": digest,
+        "test-outcome": "success",
+    }
+    assert run.stdout.splitlines() == [
+        "skipped=false",
+        f"image={image}:v1.2.3",
+        f"digest={digest}",
+        "test-outcome=success",
+        f"tag={image}:v1.2.3",
+        f"tag={image}:latest",
+        f"tag={image}:sha-89abcde",
+    ]
+    labels = image_config(registry, repo, "v1.2.3")["config"]["Labels"]
+    assert labels["org.opencontainers.image.source"] == "https://github.com/acme/app"
+    assert labels["org.opencontainers.image.revision"] == SHA
+    assert labels["org.opencontainers.image.version"] == "v1.2.3"
+    assert labels["org.opencontainers.image.created"].endswith("Z")
+    assert digest in run.summary
+    assert f"`{image}:sha-89abcde`" in run.summary
+    assert "passed" in run.summary
+
+
+def test_tag_pushed_by_the_bot_is_not_skipped(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("bot-tag")
+    event = push_event("refs/tags/v2.0.0", by=BOT)
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        ref="refs/tags/v2.0.0",
+        event=event,
+        extra_env={
+            **credentials(registry),
+            "GITHUB_ACTOR": "gitops-bot",
+            "GITOPS_BOT": "gitops-bot",
+        },
+    )
+    assert run.code == 0, run.stderr
+    assert run.outputs["skipped"] == "false"
+    assert "tag builds are never skipped" in run.stderr
+    assert registry.list_tags(repo) == ["latest", "sha-89abcde", "v2.0.0"]
+
+
+def test_build_metadata_version_goes_to_the_label_only(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("meta")
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        ref="refs/tags/v3.0.0+build.7",
+        extra_env={**credentials(registry), "SOURCE_DATE_EPOCH": "1714564800"},
+    )
+    assert run.code == 0, run.stderr
+    assert registry.list_tags(repo) == ["latest", "sha-89abcde", "v3.0.0"]
+    labels = image_config(registry, repo, "v3.0.0")["config"]["Labels"]
+    assert labels["org.opencontainers.image.version"] == "v3.0.0+build.7"
+    assert labels["org.opencontainers.image.created"] == "2024-05-01T12:00:00Z"
+
+
+def test_build_args_target_and_file_reach_the_build(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("args")
+    dockerfile = (
+        "FROM scratch AS base\nARG GREETING\nLABEL greeting=$GREETING\nCOPY app.txt /\n"
+        "FROM base AS final\nLABEL stage=final\n"
+    )
+    workspace = make_project(
+        tmp_path / "ws", dockerfile=None, files={"build/App.Dockerfile": dockerfile}
+    )
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        workspace=workspace,
+        extra_env={
+            **credentials(registry),
+            "GITOPS_FILE": "build/App.Dockerfile",
+            "GITOPS_BUILD_ARG": "GREETING=hello world\n\nUNUSED=1\n",
+            "GITOPS_TARGET": "base",
+        },
+    )
+    assert run.code == 0, run.stderr
+    labels = image_config(registry, repo, "v1.2.3")["config"]["Labels"]
+    assert labels["greeting"] == "hello world"
+    assert "stage" not in labels  # the `final` stage was not built
+    assert labels["org.opencontainers.image.version"] == "v1.2.3"  # on the target stage
+
+
+@pytest.mark.parametrize("target", ["", "base"])
+def test_label_values_survive_both_label_paths(
+    tmp_path: Path, dockerd: DockerEngine, target: str
+) -> None:
+    """No target: one LABEL line appended to a copy of the Dockerfile; a target: the API."""
+    labels = {"a": 'x$y "q" \\z ${HOME} `b`', "b": "it's", "org.example.c": "d=e"}
+    workspace = make_project(tmp_path / "ws", dockerfile="FROM scratch AS base\nCOPY app.txt /\n")
+    spec = BuildSpec(
+        context=str(workspace),
+        dockerfile=str(workspace / "Dockerfile"),
+        tag=f"cirun/labels:{target or 'last'}",
+        labels=labels,
+        target=target,
+    )
+    engine = docker_build.DockerEngine.connect({"DOCKER_HOST": dockerd.docker_host}, Redactor())
+    try:
+        lines: list[str] = []
+        image_id = engine.build(spec, lines.append)
+    finally:
+        engine.close()
+    assert sum("LABEL" in line for line in lines) == (1 if not target else len(labels))
+    with dockerd.client() as client:
+        assert client.images.get(image_id).labels == labels
+    assert (workspace / "Dockerfile").read_text() == "FROM scratch AS base\nCOPY app.txt /\n"
+
+
+def test_pull_request_is_built_not_pushed(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("pr")
+    image = f"{registry.host}/{repo}"
+    run = ci_run(
+        tmp_path,
+        image=image,
+        docker_host=dockerd.docker_host,
+        ref="refs/pull/42/merge",
+        event_name="pull_request",
+        event=pull_request_event(42, "2" * 40),
+        extra_env={"GITOPS_PLATFORM": "linux/amd64"},  # the engine's own: accepted
+    )
+    assert run.code == 0, run.stderr
+    assert registry.list_tags(repo) == []
+    assert run.outputs["image"] == f"{image}:pr-42"
+    assert run.outputs["tags"] == f"{image}:pr-42\n{image}:sha-89abcde"
+    assert run.outputs["digest"] == ""
+    assert "not pushed" in run.summary
+    with dockerd.client() as client:
+        assert (
+            client.images.get(f"{image}:pr-42").labels["org.opencontainers.image.version"]
+            == "pr-42"
+        )
+
+
+# -- failures ---------------------------------------------------------------------------
+
+
+def test_failing_tests_build_and_push_nothing(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("red")
+    image = f"{registry.host}/{repo}"
+    run = ci_run(
+        tmp_path,
+        image=image,
+        docker_host=dockerd.docker_host,
+        extra_env={**credentials(registry), "GITOPS_TEST_COMMAND": "echo 'FAILED test_x'\nexit 3"},
+    )
+    assert run.code == 1
+    assert registry.list_tags(repo) == []
+    with dockerd.client() as client:
+        assert client.images.list(name=image) == []
+    commands = [parse_workflow_command(line) for line in run.stderr.splitlines()]
+    errors = [c for c in commands if c is not None and c.name == "error"]
+    assert len(errors) == 1
+    assert "exited with code 3" in errors[0].data
+    assert "FAILED test_x" in run.stderr  # the test output is shown
+    assert run.outputs["test-outcome"] == "failure"
+    assert run.outputs["digest"] == ""
+    assert "tests failed" in run.summary
+
+
+def test_wrong_password_is_one_error_line_and_pushes_nothing(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("badpw")
+    secret = f"Wrong-{uuid.uuid4().hex}"
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        extra_env=credentials(registry, password=secret),
+    )
+    assert run.code == 1
+    errors = run.errors()
+    assert len(errors) == 1, run.stderr
+    assert errors[0].startswith("gitops-action: error: registry login to")
+    assert registry.host in errors[0]
+    assert "401" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert registry.list_tags(repo) == []
+    for text in (run.stdout, run.stderr, run.output_text, run.summary):
+        assert secret not in text
+
+
+def test_a_second_registry_login_failure_pushes_to_neither(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    """Logins happen for every host before any push: the good registry gets nothing either."""
+    repo = unique_repo("two")
+    with CountingListener() as other:  # a "registry" that refuses to talk
+        images = f"{registry.host}/{repo}\n127.0.0.1:{other.port}/{repo}"
+        run = ci_run(
+            tmp_path, image=images, docker_host=dockerd.docker_host, extra_env=credentials(registry)
+        )
+    assert run.code == 1
+    assert len(run.errors()) == 1, run.stderr
+    assert f"registry login to 127.0.0.1:{other.port}" in run.errors()[0]
+    assert registry.list_tags(repo) == []
+
+
+def test_missing_dockerfile_is_exit_2_naming_it_before_any_docker_call(tmp_path: Path) -> None:
+    workspace = make_project(tmp_path / "ws", dockerfile=None)
+    marker = tmp_path / "tests-ran"
+    with CountingListener() as engine:
+        run = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            workspace=workspace,
+            extra_env={"GITOPS_TEST_COMMAND": f"touch {marker}"},
+        )
+    assert run.code == 2
+    assert engine.connections == 0
+    assert not marker.exists()
+    (error,) = run.errors()
+    assert "Dockerfile" in error
+    assert str(workspace / "Dockerfile") in error
+
+
+def test_invalid_image_name_is_exit_2_naming_it(tmp_path: Path) -> None:
+    with CountingListener() as engine:
+        run = ci_run(tmp_path, image="127.0.0.1:5000/Acme/App", docker_host=engine.docker_host)
+    assert run.code == 2
+    assert engine.connections == 0
+    (error,) = run.errors()
+    assert "'127.0.0.1:5000/Acme/App'" in error
+
+
+@pytest.mark.parametrize(
+    ("platforms", "named"),
+    [("linux/arm64", "linux/arm64"), ("linux/amd64,linux/arm64", "linux/amd64, linux/arm64")],
+)
+def test_foreign_or_multiple_platforms_need_buildx(
+    tmp_path: Path, dockerd: DockerEngine, platforms: str, named: str
+) -> None:
+    run = ci_run(
+        tmp_path,
+        image="127.0.0.1:5000/acme/app",
+        docker_host=dockerd.docker_host,
+        extra_env={"GITOPS_PLATFORM": platforms},
+    )
+    assert run.code == 2
+    (error,) = run.errors()
+    assert named in error
+    assert "buildx/BuildKit" in error
+
+
+def test_bad_build_arg_is_exit_2_without_echoing_it(tmp_path: Path) -> None:
+    with CountingListener() as engine:
+        run = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            extra_env={"GITOPS_BUILD_ARG": "OK=1\ntoken-without-equals-s3cret"},
+        )
+    assert run.code == 2
+    (error,) = run.errors()
+    assert "build-arg 2" in error
+    assert "s3cret" not in run.stderr
+
+
+def test_unreachable_engine_is_exit_1_naming_docker_host(tmp_path: Path) -> None:
+    socket_path = tmp_path / "nothing.sock"
+    run = ci_run(tmp_path, image="127.0.0.1:5000/acme/app", docker_host=f"unix://{socket_path}")
+    assert run.code == 1
+    (error,) = run.errors()
+    assert str(socket_path) in error
+
+
+# -- skipping ---------------------------------------------------------------------------
+
+
+def test_bot_push_is_skipped_without_tests_or_docker(tmp_path: Path) -> None:
+    marker = tmp_path / "tests-ran"
+    with CountingListener() as engine:
+        run = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            ref="refs/heads/main",
+            event=push_event("refs/heads/main", by=BOT),
+            extra_env={"GITOPS_BOT": "gitops-bot", "GITOPS_TEST_COMMAND": f"touch {marker}"},
+        )
+    assert run.code == 0, run.stderr
+    assert engine.connections == 0
+    assert not marker.exists()
+    assert run.outputs == {
+        "skipped": "true",
+        "image": "",
+        "tags": "",
+        "digest": "",
+        "test-outcome": "skipped",
+    }
+    assert "made by bots: gitops-bot" in run.summary
+
+
+# -- secrets ----------------------------------------------------------------------------
+
+
+def test_tests_do_not_see_the_registry_password_and_it_is_masked(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("mask")
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        extra_env={
+            **credentials(registry),
+            "GITHUB_ACTIONS": "true",
+            "GITOPS_TEST_COMMAND": 'echo "pw=${GITOPS_REGISTRY_PASSWORD:-unset}"',
+        },
+    )
+    assert run.code == 0, run.stderr
+    lines = run.stderr.splitlines()
+    masks = [c.data for c in map(parse_workflow_command, lines) if c and c.name == "add-mask"]
+    assert masks[0] == registry.password  # the very first line registers the mask
+    assert lines[0].startswith("::add-mask::")
+    assert "pw=unset" in lines
+    outside_masks = [line for line in lines if not line.startswith("::add-mask::")]
+    for text in ("\n".join(outside_masks), run.stdout, run.output_text, run.summary):
+        assert registry.password not in text
+    dockerd_log = dockerd.process.log_path.read_text(errors="replace")
+    assert registry.password not in dockerd_log
+
+
+# -- commit status ----------------------------------------------------------------------
+
+
+def status_env(stub: GitHubApiStub) -> dict[str, str]:
+    return {
+        "GITHUB_API_URL": stub.url,
+        "GITOPS_GITHUB_TOKEN": DEFAULT_TOKEN,
+        "GITOPS_REPORT_STATUS": "true",
+    }
+
+
+def test_report_status_sets_success_with_the_digest(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine, github_api: GitHubApiStub
+) -> None:
+    github_api.add_commit("acme/app", SHA, author=ADA, author_login="ada")
+    repo = unique_repo("status")
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        extra_env={**credentials(registry), **status_env(github_api)},
+    )
+    assert run.code == 0, run.stderr
+    (request,) = github_api.requests
+    assert (request.method, request.path, request.status) == (
+        "POST",
+        f"/repos/acme/app/statuses/{SHA}",
+        201,
+    )
+    assert request.headers["authorization"] == f"token {DEFAULT_TOKEN}"
+    body = request.json()
+    assert body["state"] == "success"
+    assert body["context"] == "gitops-action/build"
+    assert body["description"].startswith(run.outputs["digest"])
+    assert body["target_url"] == "https://github.com/acme/app/actions/runs/4242"
+    (stored,) = github_api.statuses("acme/app", SHA)
+    assert stored["state"] == "success"
+    assert "gitops-action/build" in run.summary
+
+
+def test_report_status_failure_on_failed_tests_and_pr_head_sha(
+    tmp_path: Path, dockerd: DockerEngine, github_api: GitHubApiStub
+) -> None:
+    head = "3" * 40
+    github_api.add_commit("acme/app", head, author=ADA, author_login="ada")
+    run = ci_run(
+        tmp_path,
+        image="127.0.0.1:5000/acme/app",
+        docker_host=dockerd.docker_host,
+        ref="refs/pull/7/merge",
+        event_name="pull_request",
+        event=pull_request_event(7, head),
+        extra_env={**status_env(github_api), "GITOPS_TEST_COMMAND": "false"},
+    )
+    assert run.code == 1
+    posts = github_api.requests_to("POST", f"/repos/acme/app/statuses/{head}")
+    assert len(posts) == 1
+    assert posts[0].json()["state"] == "failure"
+    assert "tests failed" in posts[0].json()["description"]
+
+
+def test_status_api_failure_is_a_warning_not_a_failed_release(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine, github_api: GitHubApiStub
+) -> None:
+    repo = unique_repo("status-down")
+    github_api.add_commit("acme/app", SHA, author=ADA)
+    github_api.token = "some-other-token"  # our token is refused: 401 Bad credentials
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        extra_env={**credentials(registry), **status_env(github_api)},
+    )
+    assert run.code == 0, run.stderr
+    warnings = [
+        c for c in map(parse_workflow_command, run.stderr.splitlines()) if c and c.name == "warning"
+    ]
+    assert len(warnings) == 1
+    assert "401 Bad credentials" in warnings[0].data
+    assert DEFAULT_TOKEN not in run.stderr
+    assert registry.list_tags(repo) == ["latest", "sha-89abcde", "v1.2.3"]
