@@ -21,6 +21,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "update": LazyCommand(
         "gitops_action.cli.update:update", "Rewrite Flux $imagepolicy markers in YAML."
     ),
+    "sync": LazyCommand(
+        "gitops_action.cli.sync:sync",
+        "Apply manifests from git to the cluster: server-side apply, prune, health.",
+    ),
     "ci": LazyCommand(
         "gitops_action.cli.ci:ci", "CI half: image tags, bot-commit skip, test-build-push."
     ),

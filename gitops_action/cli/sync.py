@@ -1,0 +1,143 @@
+"""`gitops-action sync`: apply the manifests under a path to the cluster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from gitops_action.app.sync import SyncOptions
+from gitops_action.app.sync import sync as run_sync
+from gitops_action.domain.config_fields import Duration
+from gitops_action.domain.errors import InvalidSyncInput, SyncUnhealthy
+from gitops_action.domain.inventory import InventoryRef
+from gitops_action.domain.manifests import skipped_summary
+from gitops_action.domain.sync_plan import SyncResult
+
+_EPILOG = """\b
+Examples:
+  gitops-action sync cluster
+  gitops-action sync cluster --dry-run --diff
+  gitops-action sync deploy/prod --timeout 5m --output json
+  gitops-action sync cluster --kubeconfig ~/.kube/kind --context kind-dev --no-prune
+
+\b
+Reads *.yaml/*.yml recursively (kustomization.yaml resources: lists are
+followed; other kustomize features are refused). Flux image automation and
+Flagger kinds are configuration: skipped, never applied. Objects are applied
+with server-side apply (field manager gitops-action), Namespaces and CRDs
+first; unchanged objects are not written at all. Objects that left git are
+pruned if sync applied them (inventory ConfigMap, --inventory). Deployments,
+StatefulSets, DaemonSets and Jobs are waited for up to --timeout.
+
+\b
+Exit codes: 0 synced and healthy; 1 a workload is unhealthy or timed out, or
+the API refused a request; 2 bad input (YAML, missing kind or name, unknown
+kind, bad flag: nothing applied); 3 bug. See docs/sync.md.
+"""
+
+
+@click.command("sync", epilog=_EPILOG)
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Show the plan (create/update/unchanged/prune); write nothing."
+)
+@click.option(
+    "--diff", is_flag=True, help="Show a unified diff (live vs git) of each object to change."
+)
+@click.option(
+    "--prune/--no-prune",
+    default=True,
+    show_default=True,
+    help="Delete objects sync applied before that are no longer in git.",
+)
+@click.option(
+    "--timeout",
+    "timeout_text",
+    default="2m",
+    show_default=True,
+    metavar="DURATION",
+    help="How long to wait for workloads to become healthy (30s, 2m, 1h).",
+)
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster).",
+)
+@click.option("--context", default=None, help="Kubeconfig context to use.")
+@click.option(
+    "--namespace",
+    "-n",
+    default="default",
+    show_default=True,
+    help="Namespace for namespaced objects that name none.",
+)
+@click.option(
+    "--inventory",
+    "inventory_text",
+    default=str(InventoryRef()),
+    show_default=True,
+    metavar="NAMESPACE/NAME",
+    help="ConfigMap recording what sync applied (for prune).",
+)
+@click.option(
+    "--output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per object; json: the result as data.",
+)
+def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
+    path: Path,
+    dry_run: bool,
+    diff: bool,
+    prune: bool,
+    timeout_text: str,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str,
+    inventory_text: str,
+    output: str,
+) -> None:
+    """Apply the manifests under PATH to the cluster: server-side apply, prune, health."""
+    timeout = Duration.parse(timeout_text)
+    if timeout is None:
+        raise InvalidSyncInput(f"--timeout {timeout_text!r}: expected a duration like 30s, 2m, 1h")
+    options = SyncOptions(
+        path=path,
+        dry_run=dry_run,
+        diff=diff,
+        prune=prune,
+        timeout=timeout.seconds,
+        timeout_text=timeout.text,
+        kubeconfig=kubeconfig,
+        context=context,
+        namespace=namespace,
+        inventory=InventoryRef.parse(inventory_text),
+    )
+    result = run_sync(options)
+    if result.skipped:
+        click.echo(f"sync: {skipped_summary(result.skipped)}", err=True)
+    if output == "json":
+        click.echo(json.dumps(result.as_record(), indent=2))
+    else:
+        _render_text(result)
+    click.echo(result.summary(), err=True)
+    if not result.healthy:
+        raise SyncUnhealthy(_unhealthy(result))
+
+
+def _render_text(result: SyncResult) -> None:
+    for item in result.objects:
+        if item.diff:
+            click.echo(item.diff, nl=not item.diff.endswith("\n"))
+        click.echo(item.text(result.dry_run))
+
+
+def _unhealthy(result: SyncResult) -> str:
+    parts = [
+        f"{item.id}: {item.health.reason}" for item in result.unhealthy if item.health is not None
+    ]
+    return "not healthy: " + "; ".join(parts)
