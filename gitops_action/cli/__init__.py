@@ -21,6 +21,20 @@ COMMANDS: dict[str, LazyCommand] = {
     "update": LazyCommand(
         "gitops_action.cli.update:update", "Rewrite Flux $imagepolicy markers in YAML."
     ),
+    "scan": LazyCommand(
+        "gitops_action.cli.scan:scan",
+        "Per ImagePolicy: tags in the registry, the selected tag, the value in git.",
+    ),
+    "automate": LazyCommand(
+        "gitops_action.cli.automate:automate",
+        "One run of image automation: scan, rewrite markers, commit, push.",
+    ),
+    "hold": LazyCommand(
+        "gitops_action.cli.hold:hold", "Hold a policy off a tag (exclusionList entry in git)."
+    ),
+    "release": LazyCommand(
+        "gitops_action.cli.hold:release", "Release a hold made by `hold` or by a revert."
+    ),
     "sync": LazyCommand(
         "gitops_action.cli.sync:sync",
         "Apply manifests from git to the cluster: server-side apply, prune, health.",
