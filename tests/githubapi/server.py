@@ -31,11 +31,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.githubapi import shapes
+from tests.services.threaded_server import ThreadedHttpServer
 
 LOCALHOST = "127.0.0.1"
 DEFAULT_TOKEN = "ghs_stubtoken0000000000000000000000000000"
@@ -100,8 +101,7 @@ class GitHubApiStub:
         self._statuses: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._failures: deque[Reply] = deque()
         self._requests: list[Recorded] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedHttpServer | None = None
         self.port = 0
         self.route("GET", "/repos/{owner}/{repo}", _get_repo)
         self.route("GET", "/repos/{owner}/{repo}/commits/{ref}", _get_commit)
@@ -116,24 +116,14 @@ class GitHubApiStub:
         class Handler(_Handler):
             owner = stub
 
-        self._server = ThreadingHTTPServer((LOCALHOST, 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="github-api-stub",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http = ThreadedHttpServer(Handler, name="github-api-stub", poll_interval=0.02)
+        self._http.start()
+        self.port = self._http.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     def __enter__(self) -> GitHubApiStub:
         return self.start()

@@ -27,11 +27,13 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, urlsplit
 
 from tests.services.ports import LOCALHOST
+from tests.services.threaded_server import ThreadedHttpServer
 
 SERVICE = "token-test"
 
@@ -81,8 +83,7 @@ class TokenRegistry:
         self.expires_in: int | None = 300
         self.token_requests: list[TokenRequest] = []
         self.registry_requests: list[RegistryRequest] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedHttpServer | None = None
         self.port = 0
 
     def start(self) -> None:
@@ -91,23 +92,13 @@ class TokenRegistry:
         class Handler(_Handler):
             server_owner = owner
 
-        self._server = ThreadingHTTPServer((LOCALHOST, 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="token-registry",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http = ThreadedHttpServer(Handler, name="token-registry", poll_interval=0.05)
+        self._http.start()
+        self.port = self._http.port
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     @property
     def host(self) -> str:
@@ -175,11 +166,14 @@ class _Handler(BaseHTTPRequestHandler):
     server_owner: TokenRegistry
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
+    _record: Callable[[int], None]  # set per request, called just before the reply
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: requests are recorded on the TokenRegistry."""
 
     def _send(self, status: int, body: object, headers: dict[str, str] | None = None) -> int:
+        # Record before answering: once the client has the answer, a test may read the record.
+        self._record(status)
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -208,15 +202,19 @@ class _Handler(BaseHTTPRequestHandler):
                 status = 401
         if query.get("service") != SERVICE:
             status = 400
+
+        def record(status: int) -> None:
+            with owner._lock:
+                owner.token_requests.append(
+                    TokenRequest(username, query.get("service"), query.get("scope"), status)
+                )
+
+        self._record = record
         if status == 200:
             _, body = owner.issue(username, query.get("scope"))
             self._send(200, body)
         else:
             self._error(status, "UNAUTHORIZED" if status == 401 else "BAD_REQUEST")
-        with owner._lock:
-            owner.token_requests.append(
-                TokenRequest(username, query.get("service"), query.get("scope"), status)
-            )
 
     # -- registry --------------------------------------------------------------
     def _challenge(self, scope: str | None, error: str | None) -> dict[str, str]:
@@ -274,18 +272,22 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/token":
             self._token(query)
             return
-        status = self._registry(parts.path, query)
         owner = self.server_owner
-        with owner._lock:
-            owner.registry_requests.append(
-                RegistryRequest(
-                    self.command,
-                    parts.path,
-                    query,
-                    self.headers.get("Authorization"),
-                    self.headers.get("Accept"),
-                    status,
+
+        def record(status: int) -> None:
+            with owner._lock:
+                owner.registry_requests.append(
+                    RegistryRequest(
+                        self.command,
+                        parts.path,
+                        query,
+                        self.headers.get("Authorization"),
+                        self.headers.get("Accept"),
+                        status,
+                    )
                 )
-            )
+
+        self._record = record
+        self._registry(parts.path, query)
 
     do_HEAD = do_GET

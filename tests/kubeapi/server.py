@@ -26,6 +26,7 @@ from tests.kubeapi.knobs import Knobs, RequestAttributes
 from tests.kubeapi.operations import Api, Options, Target, load_yaml
 from tests.kubeapi.recorder import Recorder, Request
 from tests.kubeapi.store import Clock, Store
+from tests.services.threaded_server import ThreadedHttpServer
 
 Response = tuple[int, dict[str, str], bytes]
 _NAMESPACE_SUBRESOURCES = ("status", "finalize")
@@ -328,35 +329,27 @@ class KubeApiServer:
 
     def __init__(self, standin: StandIn | None = None) -> None:
         self.standin = standin or StandIn()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http = ThreadedHttpServer(
+            _Handler, name="kube-standin", poll_interval=0.5, server_class=_Server
+        )
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return int(self._server.server_address[1])
+        return self._http.port
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> KubeApiServer:
-        server = _Server(("127.0.0.1", 0), _Handler)
+        # No request can arrive before start() returns: nobody knows the port yet.
+        server = self._http.start()
+        assert isinstance(server, _Server)
         server.standin = self.standin
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="kube-standin", daemon=True
-        )
-        self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._http.stop()
 
     def write_kubeconfig(self, path: Path, namespace: str = "default") -> Path:
         """A kubeconfig with one context: this server, a bearer-token user."""

@@ -23,10 +23,11 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, urlsplit
 
 from tests.services.ports import LOCALHOST
+from tests.services.threaded_server import ThreadedHttpServer
 
 _TAGS_PATH = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 _ERROR_CODES = {
@@ -66,8 +67,7 @@ class PagingRegistry:
         self._requests: list[RecordedRequest] = []
         self.default_page_size: int | None = None
         self.credentials: tuple[str, str] | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedHttpServer | None = None
         self.port = 0
 
     # -- lifecycle -------------------------------------------------------
@@ -77,20 +77,13 @@ class PagingRegistry:
         class Handler(_Handler):
             owner = registry
 
-        self._server = ThreadingHTTPServer((LOCALHOST, 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="paging-registry", daemon=True
-        )
-        self._thread.start()
+        self._http = ThreadedHttpServer(Handler, name="paging-registry")
+        self._http.start()
+        self.port = self._http.port
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     @property
     def host(self) -> str:
@@ -163,11 +156,19 @@ class PagingRegistry:
 class _Handler(BaseHTTPRequestHandler):
     owner: PagingRegistry
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each keep-alive answer waits ~40 ms for its ACK
+    _request: tuple[str, dict[str, str]]
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: requests are recorded on the PagingRegistry instead."""
 
     def _send(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        # Record before answering: once the client has the answer, a test may
+        # read the record, so it must already be there.
+        path, query = self._request
+        self.owner._record(
+            RecordedRequest(self.command, path, query, self.headers.get("Authorization"), status)
+        )
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -231,11 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        status = self._answer(parts.path, query)
-        self.owner._record(
-            RecordedRequest(
-                self.command, parts.path, query, self.headers.get("Authorization"), status
-            )
-        )
+        self._request = (parts.path, query)
+        self._answer(parts.path, query)
 
     do_HEAD = do_GET
