@@ -22,12 +22,13 @@ def main() -> None:
             args.runs,
             **{
                 "python -c 'import click'": lambda: time_command(
-                    [sys.executable, "-c", "import click"]),
+                    [sys.executable, "-c", "import click"]
+                ),
                 "gitops-action --help": lambda: time_command([GITOPS, "--help"]),
                 "policy select": lambda: time_command(
-                    [GITOPS, "policy", "select", "--semver", "^v1.0.0"], stdin=tags),
-                "update": lambda: time_command(
-                    [GITOPS, "update", tmp, "--set", "ns:app=app:v1"]),
+                    [GITOPS, "policy", "select", "--semver", "^v1.0.0"], stdin=tags
+                ),
+                "update": lambda: time_command([GITOPS, "update", tmp, "--set", "ns:app=app:v1"]),
             },
         )
     report("CLI cold start", medians, "python -c 'import click'", "each within 2.5x")

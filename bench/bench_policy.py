@@ -43,8 +43,10 @@ def main() -> None:
         result = select_tag(tags, SemverPolicy.from_range("^v1.0.0"))
         in_process.append(time.perf_counter() - start)
     stdin = ("\n".join(tags) + "\n").encode()
-    whole = [time_command([GITOPS, "policy", "select", "--semver", "^v1.0.0"], stdin=stdin)
-             for _ in range(max(5, args.runs // 2))]
+    whole = [
+        time_command([GITOPS, "policy", "select", "--semver", "^v1.0.0"], stdin=stdin)
+        for _ in range(max(5, args.runs // 2))
+    ]
     print("\n## policy select over 10,000 tags  (target: selection under 50 ms)")
     print("| measure | median ms |")
     print("|---|---:|")

@@ -44,8 +44,13 @@ def make_tree(root: Path, files: int, marked: int) -> None:
         folder.mkdir(exist_ok=True)
         text = MARKED if marked and i % step == 0 else PLAIN
         (folder / f"f{i:05d}.yaml").write_text(text.format(i=i))
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
-           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@b",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@b",
+    }
     for argv in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "tree"]):
         subprocess.run(argv, cwd=root, check=True, env=env)
 
@@ -57,20 +62,36 @@ def bench_tree(files: int, marked: int, runs: int) -> dict[str, float]:
         tags = iter(["v1.1.0", "v1.0.0"] * (runs + 1))
 
         def update() -> float:
-            return time_command([GITOPS, "update", str(root), "--set",
-                                 f"flux-system:app=registry.example/app:{next(tags)}"])
+            return time_command(
+                [
+                    GITOPS,
+                    "update",
+                    str(root),
+                    "--set",
+                    f"flux-system:app=registry.example/app:{next(tags)}",
+                ]
+            )
 
         def dry_run() -> float:
-            return time_command([GITOPS, "update", str(root), "--dry-run", "--set",
-                                 "flux-system:app=registry.example/app:v9.9.9"])
+            return time_command(
+                [
+                    GITOPS,
+                    "update",
+                    str(root),
+                    "--dry-run",
+                    "--set",
+                    "flux-system:app=registry.example/app:v9.9.9",
+                ]
+            )
 
         def git_grep() -> float:
             return time_command(["git", "grep", "-l", "$imagepolicy"], cwd=root)
 
         update()  # warm the page cache for both
         git_grep()
-        return interleave(runs, **{"git grep -l": git_grep, "update": update,
-                                   "update --dry-run": dry_run})
+        return interleave(
+            runs, **{"git grep -l": git_grep, "update": update, "update --dry-run": dry_run}
+        )
 
 
 def main() -> None:
@@ -84,8 +105,10 @@ def main() -> None:
     print("|---:|---:|---:|---:|")
     for marked in (10, 100, 1000):
         m = bench_tree(10_000, marked, max(5, args.runs // 3))
-        print(f"| {marked} | {m['update'] * 1000:.1f} | {m['git grep -l'] * 1000:.1f} | "
-              f"{m['update'] / m['git grep -l']:.2f}x |")
+        print(
+            f"| {marked} | {m['update'] * 1000:.1f} | {m['git grep -l'] * 1000:.1f} | "
+            f"{m['update'] / m['git grep -l']:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

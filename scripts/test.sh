@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff" >&2;          ruff check .
+echo "== ruff" >&2;          ruff check . && ruff format --check .
 echo "== mypy --strict" >&2; mypy
 echo "== import-linter" >&2; lint-imports
 echo "== pytest" >&2;        pytest "$@"

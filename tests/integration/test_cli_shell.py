@@ -47,7 +47,10 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_entrypoint_py_is_the_same_cli() -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "entrypoint.py"), "--help"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0
     assert "policy" in result.stdout
@@ -83,7 +86,11 @@ def test_fast_commands_do_not_load_heavy_clients(
     argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
     result = subprocess.run(
         [sys.executable, "-c", LOADED, *argv],
-        input=stdin, capture_output=True, text=True, timeout=60, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     heavy_line = [line for line in result.stderr.splitlines() if line.startswith("HEAVY=")]
     assert heavy_line == ["HEAVY="], result.stderr
