@@ -149,3 +149,19 @@ class KubeForbidden(KubeApiError):
 
 class SyncUnhealthy(OperationFailed):
     """Applied workloads did not become healthy within --timeout; names each and why."""
+
+
+class CanaryTargetMissing(ConfigError):
+    """A Canary whose targetRef Deployment is not in the cluster, or a --name no Canary has."""
+
+
+class MetricQueryFailed(OperationFailed):
+    """A metrics provider could not answer a query (down, error, no data); a failed check."""
+
+
+class CanaryRolledBack(OperationFailed):
+    """A canary analysis failed this run and was rolled back (names each canary)."""
+
+
+class InvalidInstallOption(ConfigError):
+    """An `install` flag that would render manifests a cluster rejects, or no --export."""
