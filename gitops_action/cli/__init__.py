@@ -39,6 +39,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "gitops_action.cli.sync:sync",
         "Apply manifests from git to the cluster: server-side apply, prune, health.",
     ),
+    "canary": LazyCommand(
+        "gitops_action.cli.canary:canary",
+        "Flagger-style canary analysis: run, status; promote or roll back (in git too).",
+    ),
+    "install": LazyCommand(
+        "gitops_action.cli.install:install",
+        "Render the in-cluster CronJob, ServiceAccount and least-privilege RBAC.",
+    ),
     "ci": LazyCommand(
         "gitops_action.cli.ci:ci", "CI half: image tags, bot-commit skip, test-build-push."
     ),

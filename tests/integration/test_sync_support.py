@@ -57,7 +57,9 @@ def example_tree(kube: Kube, tmp: Path) -> Path:
     (reset for every test) they stay in `default`, exactly as the repo has them.
     """
     root = tmp / "repo"
-    shutil.copytree(REPO / "cluster", root)
+    # cluster/gitops-system/ is the tool's own install (RBAC, CronJob), applied
+    # by an admin, never by sync: the example app is the rest of cluster/.
+    shutil.copytree(REPO / "cluster", root, ignore=shutil.ignore_patterns("gitops-system"))
     if not kube.is_standin:
         for path in root.glob("*.yaml"):
             text = path.read_text().replace("namespace: default", f"namespace: {kube.namespace}")
