@@ -55,7 +55,7 @@ from gitops_action.adapters.registry_errors import (
 )
 from gitops_action.adapters.registry_headers import next_link, pick_challenge, retry_after_seconds
 from gitops_action.domain.errors import InvalidImageReference, RegistryError
-from gitops_action.domain.refs import ImageName, is_valid_tag, parse_image_name
+from gitops_action.domain.refs import DOCKER_HUB_API, ImageName, is_valid_tag, parse_image_name
 
 log = logging.getLogger("gitops_action.registry")
 
@@ -303,7 +303,14 @@ class RegistryClient:
         """(the Authorization value for this host, whether a token was fetched for it)."""
         auth = self._auth.host(call.target.host)
         if auth is None:
-            return None, False
+            # Scheme not learnt yet. With credentials for this very host, offer Basic at
+            # once: a Basic registry (Distribution + htpasswd) then answers the first
+            # request, so an idle run costs one tags request per image, not a 401 first.
+            # A Bearer registry answers 401 with its challenge, as it would anyway.
+            # Docker Hub is known to be Bearer: its password never goes to the registry.
+            if call.credentials is None or call.target.host == DOCKER_HUB_API:
+                return None, False
+            return basic_authorization(call.credentials), False
         if auth.scheme == "basic":
             credentials = call.credentials
             return (basic_authorization(credentials) if credentials else None), False

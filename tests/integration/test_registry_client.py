@@ -9,6 +9,7 @@ GHCR). Plus a socket that never answers, for timeouts.
 
 from __future__ import annotations
 
+import base64
 import logging
 import socket
 import time
@@ -81,10 +82,10 @@ def test_lists_every_tag_with_basic_auth_from_the_docker_config(
     assert sorted(first.tags) == ["latest", "v1.0.0", "v1.1.0", "v2.0.0"]
     assert first.image == image
     assert first.pages == 1  # Distribution ignores n: one page
-    assert first.requests == 2  # 401 Basic challenge, then the answer
-    assert again.requests == 1  # the scheme is remembered: one request per image
+    assert first.requests == 1  # credentials for this host: Basic offered up front
+    assert again.requests == 1  # one request per image
     assert sorted(again.tags) == sorted(first.tags)
-    assert registry_client.request_count == 3
+    assert registry_client.request_count == 2
     assert registry_client.token_request_count == 0
 
 
@@ -304,7 +305,7 @@ def test_403_names_the_user(paging_registry: PagingRegistry) -> None:
 
 
 @pytest.mark.services
-def test_basic_auth_is_sent_up_front_once_the_scheme_is_known(
+def test_basic_auth_is_sent_up_front_when_there_are_credentials(
     paging_registry: PagingRegistry,
 ) -> None:
     paging_registry.set_tags("team/app", [f"v{i}" for i in range(150)])
@@ -314,9 +315,26 @@ def test_basic_auth_is_sent_up_front_once_the_scheme_is_known(
     with paging_client(paging_registry, page_size=100) as client:
         first = client.list_tags(f"{paging_registry.host}/team/app", credentials=creds)
         second = client.list_tags(f"{paging_registry.host}/team/api", credentials=creds)
-    assert (first.requests, second.requests) == (3, 1)
+    assert (first.requests, second.requests) == (2, 1)  # two pages, then one
     statuses = [r.status for r in paging_registry.requests]
-    assert statuses == [401, 200, 200, 200]
+    assert statuses == [200, 200, 200]
+    expected = "Basic " + base64.b64encode(b"u:pass-word").decode()
+    assert all(r.authorization == expected for r in paging_registry.requests)
+
+
+@pytest.mark.services
+def test_anonymous_first_then_basic_after_the_challenge_without_stored_scheme(
+    paging_registry: PagingRegistry,
+) -> None:
+    """No credentials: nothing is offered; the 401 is the answer (and names the host)."""
+    paging_registry.set_tags("team/app", ["v1"])
+    paging_registry.require_auth("u", "pass-word")
+    with (
+        paging_client(paging_registry, page_size=100) as client,
+        pytest.raises(RegistryError, match=r"401|unauthorized|credentials"),
+    ):
+        client.list_tags(f"{paging_registry.host}/team/app")
+    assert [r.authorization for r in paging_registry.requests] == [None]
 
 
 @pytest.mark.services
