@@ -7,10 +7,9 @@ apart, as the CronJob would run them minutes apart.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from tests.services.git_server import GitDaemon
 from tests.services.metrics_exporter import MetricsExporter
 from tests.services.ports import free_port
 from tests.services.prometheus import PrometheusService
+from tests.services.threaded_server import ThreadedHttpServer
 
 pytestmark = pytest.mark.services
 
@@ -266,6 +266,34 @@ def test_prometheus_down_never_promotes(
     assert scenario.image("podinfo-primary") == f"{IMAGE}:v1.0.0"
 
 
+def test_prometheus_stopped_mid_analysis_never_promotes(
+    kube: Kube, tmp_path: Path, metrics_exporter: MetricsExporter
+) -> None:
+    """A real Prometheus of this test's own answers the first checks, then is stopped."""
+    own = PrometheusService(tmp_path / "prometheus", metrics_exporter)
+    own.start()
+    try:
+        start_traffic(own, metrics_exporter, 0.0)
+        scenario = make_scenario(kube, tmp_path, prometheus_url=own.url)
+        scenario.run()
+        scenario.release("v1.1.0")
+        scenario.until({"Progressing"})
+        while not any(c.get("ok") for c in scenario.status().get("checks", [])):
+            scenario.run()
+            time.sleep(0.5)
+        # A check has passed, the one that would allow promotion has not run yet.
+        assert scenario.status()["phase"] == "Progressing"
+        assert scenario.image("podinfo-primary") == f"{IMAGE}:v1.0.0"
+    finally:
+        own.stop()
+    outcomes = scenario.until({"Succeeded", "Failed"})
+    assert outcomes[-1].phase == "Failed", [o.as_record() for o in outcomes]
+    assert all(o.phase not in ("Promoting", "Succeeded") for o in outcomes)
+    check = scenario.status()["checks"][0]
+    assert not check["ok"] and check["value"] is None and "unreachable" in check["message"]
+    assert scenario.image("podinfo-primary") == f"{IMAGE}:v1.0.0"
+
+
 class Gate:
     """A webhook that answers a fixed status and counts calls."""
 
@@ -284,14 +312,12 @@ class Gate:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/gate"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._http = ThreadedHttpServer(Handler, name="canary-gate")
+        self._http.start()
+        self.url = f"http://{self._http.host}/gate"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._http.stop()
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from gitops_action.adapters.webhooks import Payload, call, call_all, send_event
 from gitops_action.domain.canary_config import Webhook
 from tests.services.ports import free_port
+from tests.services.threaded_server import ThreadedHttpServer
 
 
 class HookServer:
@@ -39,15 +39,12 @@ class HookServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._http = ThreadedHttpServer(Handler, name="webhook-receiver")
+        self._http.start()
+        self.url = f"http://{self._http.host}"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self._http.stop()
 
 
 @pytest.fixture
