@@ -123,8 +123,18 @@ class Kube:
             if not token:
                 return items
 
-    def apply(self, resource: ResourceType, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Server-side apply `body` as `gitops-action` (force: see the module doc)."""
+    def apply(
+        self,
+        resource: ResourceType,
+        body: Mapping[str, Any],
+        *,
+        field_manager: str = FIELD_MANAGER,
+    ) -> dict[str, Any]:
+        """Server-side apply `body` as `field_manager` (force: see the module doc).
+
+        Sync applies as `gitops-action`; the canary manager as its own manager, so
+        each owns (and may later drop) only the fields it sent.
+        """
         metadata = body["metadata"]
         namespace, name = str(metadata.get("namespace") or ""), str(metadata["name"])
         result = self._request(
@@ -134,11 +144,18 @@ class Kube:
             resource.path(namespace, name),
             body=dict(body),
             content_type="application/apply-patch+yaml",
-            field_manager=FIELD_MANAGER,
+            field_manager=field_manager,
             force_conflicts=True,
         )
         assert result is not None
         return result
+
+    def create(self, resource: ResourceType, namespace: str, body: Mapping[str, Any]) -> None:
+        """POST a new object (Events, for instance: they are created, never applied)."""
+        kind = str(body.get("kind") or resource.kind)
+        self._request(
+            "create", f"{kind} in {namespace}", "POST", resource.path(namespace), body=dict(body)
+        )
 
     def delete(self, resource: ResourceType, namespace: str, name: str) -> bool:
         """Delete (dependents in the background, as kubectl does); False when already gone."""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from gitops_action.adapters.kube import Kube, _describe
+from gitops_action.adapters.kube import Kube
 from gitops_action.domain.canary_objects import MANAGER
 from gitops_action.domain.sync_plan import ResourceType
 
@@ -43,20 +43,7 @@ class CanaryCluster:
     def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply as ``gitops-action-canary`` (force: these objects are ours)."""
         resource = _BY_KIND[(str(body["apiVersion"]), str(body["kind"]))]
-        metadata = body["metadata"]
-        namespace, name = str(metadata["namespace"]), str(metadata["name"])
-        result = self.kube._request(
-            "apply",
-            _describe(resource, namespace, name),
-            "PATCH",
-            resource.path(namespace, name),
-            body=dict(body),
-            content_type="application/apply-patch+yaml",
-            field_manager=MANAGER,
-            force_conflicts=True,
-        )
-        assert result is not None
-        return result
+        return self.kube.apply(resource, body, field_manager=MANAGER)
 
     def apply_if_changed(self, body: Mapping[str, Any]) -> bool:
         """Apply unless every field of `body` already has that value live; True when applied."""
@@ -106,13 +93,7 @@ class CanaryCluster:
             "lastTimestamp": now,
             "count": 1,
         }
-        self.kube._request(
-            "create",
-            f"Event in {namespace}",
-            "POST",
-            EVENTS.path(namespace),
-            body=body,
-        )
+        self.kube.create(EVENTS, namespace, body)
 
 
 def _contains(live: Any, wanted: Any) -> bool:
