@@ -8,7 +8,6 @@ would put them in the process list.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -18,10 +17,14 @@ import click
 from gitops_action.adapters.registry import DEFAULT_RATE
 from gitops_action.app.automate import AutomateReport, AutomateRequest, Automation
 from gitops_action.app.git_session import DEFAULT_TRIES
-from gitops_action.cli.output import configure_logging, table
+from gitops_action.cli.output import (
+    configure_logging,
+    env_option,
+    output_option,
+    table,
+    verbose_option,
+)
 from gitops_action.domain.errors import AutomationFailed
-
-_option = functools.partial(click.option, show_envvar=True)
 
 _EPILOG = """\b
 Each run: fetch the repo (a cached clone, reused across runs), scan the
@@ -46,48 +49,41 @@ pushed); 3 bug. See docs/automate.md.
 
 
 @click.command("automate", epilog=_EPILOG)
-@_option(
+@env_option(
     "--repo",
     required=True,
     envvar="GITOPS_REPO",
     metavar="URL",
     help="The config repo: anything `git clone` takes (https, ssh, a local path).",
 )
-@_option(
+@env_option(
     "--branch",
     envvar="GITOPS_BRANCH",
     metavar="B",
     help="Branch to update [default: the ImageUpdateAutomation's checkout branch, else main].",
 )
-@_option(
+@env_option(
     "--path",
     envvar="GITOPS_PATH",
     metavar="P",
     help="Directory whose markers are rewritten [default: the automation's "
     "update.path, else the repo root].",
 )
-@_option(
+@env_option(
     "--dry-run",
     is_flag=True,
     envvar="GITOPS_DRY_RUN",
     help="Plan and print the diff; no commit, no push.",
 )
-@_option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    envvar="GITOPS_OUTPUT",
-    help="Report format on stdout.",
-)
-@_option(
+@output_option("Report format on stdout.", envvar="GITOPS_OUTPUT")
+@env_option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="GITOPS_CACHE_DIR",
     help="Where the clone is kept between runs [default: $XDG_CACHE_HOME/"
     "gitops-action, else ~/.cache/gitops-action].",
 )
-@_option(
+@env_option(
     "--depth",
     type=click.IntRange(1),
     default=20,
@@ -95,7 +91,7 @@ pushed); 3 bug. See docs/automate.md.
     envvar="GITOPS_DEPTH",
     help="Commits fetched by the first clone (deepened when a hold needs more).",
 )
-@_option(
+@env_option(
     "--push-retries",
     "tries",
     type=click.IntRange(1),
@@ -104,32 +100,32 @@ pushed); 3 bug. See docs/automate.md.
     envvar="GITOPS_PUSH_RETRIES",
     help="Tries when the branch moves during the run (each re-plans from the new head).",
 )
-@_option(
+@env_option(
     "--pull-request",
     is_flag=True,
     envvar="GITOPS_PULL_REQUEST",
     help="Push each change to gitops/NS/NAME-TAG and open or update a pull request.",
 )
-@_option(
+@env_option(
     "--github-repository",
     envvar="GITOPS_GITHUB_REPOSITORY",
     metavar="OWNER/NAME",
     help="Repository for pull requests [default: GITHUB_REPOSITORY, else the github.com URL].",
 )
-@_option(
+@env_option(
     "--automation",
     envvar="GITOPS_AUTOMATION",
     metavar="NS/NAME",
     help="The ImageUpdateAutomation to follow when the repo has several.",
 )
-@_option(
+@env_option(
     "--holds/--no-holds",
     default=True,
     show_default=True,
     envvar="GITOPS_HOLDS",
     help="Hold tags a human reverted (exclusionList entry) instead of re-bumping.",
 )
-@_option(
+@env_option(
     "--insecure-registry",
     "insecure_registries",
     multiple=True,
@@ -138,7 +134,7 @@ pushed); 3 bug. See docs/automate.md.
     help="Registry reached over plain HTTP even without spec.insecure (repeatable; "
     "the variable takes a space-separated list).",
 )
-@_option(
+@env_option(
     "--registry-rate",
     type=click.FloatRange(min=0),
     default=DEFAULT_RATE,
@@ -146,7 +142,7 @@ pushed); 3 bug. See docs/automate.md.
     envvar="GITOPS_REGISTRY_RATE",
     help="Registry requests per second per host, in bursts of as many (0: no limit).",
 )
-@_option("-v", "--verbose", is_flag=True, help="Log what is done on stderr.")
+@verbose_option()
 def automate(  # noqa: PLR0917 - one parameter per option, as click passes them
     repo: str,
     branch: str | None,

@@ -8,7 +8,6 @@ See docs/canary.md.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -21,11 +20,15 @@ from gitops_action.app.automate import normalise_path
 from gitops_action.app.canary import CanaryOutcome, CanaryRequest, run, status
 from gitops_action.app.git_session import DEFAULT_TRIES
 from gitops_action.app.holds import RepoTarget
-from gitops_action.cli.output import configure_logging, table
+from gitops_action.cli.output import (
+    configure_logging,
+    env_option,
+    output_option,
+    table,
+    verbose_option,
+)
 from gitops_action.domain.errors import CanaryRolledBack
 from gitops_action.domain.metrics import BuiltinMetrics
-
-_option = functools.partial(click.option, show_envvar=True)
 
 _EPILOG = """\b
 Exit codes: 0 every canary handled; 1 a canary was rolled back in this run,
@@ -42,16 +45,10 @@ def canary() -> None:
 def _common(command: Any) -> Any:
     for decorator in (
         click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path)),
-        _option("--kubeconfig", envvar="KUBECONFIG", metavar="FILE", help="kubeconfig file."),
-        _option("--context", envvar="GITOPS_KUBE_CONTEXT", help="kubeconfig context."),
-        _option(
-            "--output",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            envvar="GITOPS_OUTPUT",
-        ),
-        _option("-v", "--verbose", is_flag=True, help="Log what is done on stderr."),
+        env_option("--kubeconfig", envvar="KUBECONFIG", metavar="FILE", help="kubeconfig file."),
+        env_option("--context", envvar="GITOPS_KUBE_CONTEXT", help="kubeconfig context."),
+        output_option(envvar="GITOPS_OUTPUT"),
+        verbose_option(),
     ):
         command = decorator(command)
     return command
@@ -59,13 +56,15 @@ def _common(command: Any) -> Any:
 
 @canary.command("run", epilog=_EPILOG)
 @_common
-@_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
-@_option("--repo", envvar="GITOPS_REPO", metavar="URL", help="Config repo for the rollback commit.")
-@_option("--branch", envvar="GITOPS_BRANCH", metavar="B", help="With --repo [default: main].")
-@_option("--path", "repo_path", envvar="GITOPS_PATH", default=".", metavar="P")
-@_option("--cache-dir", envvar="GITOPS_CACHE_DIR", type=click.Path(path_type=Path))
-@_option("--push-retries", "tries", type=click.IntRange(1), default=DEFAULT_TRIES)
-@_option(
+@env_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
+@env_option(
+    "--repo", envvar="GITOPS_REPO", metavar="URL", help="Config repo for the rollback commit."
+)
+@env_option("--branch", envvar="GITOPS_BRANCH", metavar="B", help="With --repo [default: main].")
+@env_option("--path", "repo_path", envvar="GITOPS_PATH", default=".", metavar="P")
+@env_option("--cache-dir", envvar="GITOPS_CACHE_DIR", type=click.Path(path_type=Path))
+@env_option("--push-retries", "tries", type=click.IntRange(1), default=DEFAULT_TRIES)
+@env_option(
     "--ready-wait",
     type=click.FloatRange(0),
     default=30.0,
@@ -73,9 +72,9 @@ def _common(command: Any) -> Any:
     envvar="GITOPS_CANARY_READY_WAIT",
     help="Seconds a run waits for pods it scaled or promoted.",
 )
-@_option("--requests-metric", default=BuiltinMetrics.requests, show_default=True)
-@_option("--duration-metric", default=BuiltinMetrics.duration_buckets, show_default=True)
-@_option(
+@env_option("--requests-metric", default=BuiltinMetrics.requests, show_default=True)
+@env_option("--duration-metric", default=BuiltinMetrics.duration_buckets, show_default=True)
+@env_option(
     "--canary-selector",
     default=BuiltinMetrics.selector,
     show_default=True,
@@ -120,23 +119,17 @@ def run_command(**options: Any) -> None:
 
 @canary.command("status")
 @click.argument("name", required=False)
-@_option(
+@env_option(
     "--path",
     "path",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Show the Canaries under this directory (also those not started yet).",
 )
-@_option("-n", "--namespace", default="", help="Only this namespace [default: all].")
-@_option("--kubeconfig", envvar="KUBECONFIG", metavar="FILE", help="kubeconfig file.")
-@_option("--context", envvar="GITOPS_KUBE_CONTEXT", help="kubeconfig context.")
-@_option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    envvar="GITOPS_OUTPUT",
-)
-@_option("-v", "--verbose", is_flag=True, help="Log what is done on stderr.")
+@env_option("-n", "--namespace", default="", help="Only this namespace [default: all].")
+@env_option("--kubeconfig", envvar="KUBECONFIG", metavar="FILE", help="kubeconfig file.")
+@env_option("--context", envvar="GITOPS_KUBE_CONTEXT", help="kubeconfig context.")
+@output_option(envvar="GITOPS_OUTPUT")
+@verbose_option()
 def status_command(**options: Any) -> None:
     """Phase, weight, failed checks and last metric values of each canary (NAME: only it).
 

@@ -15,6 +15,7 @@ import click
 
 from gitops_action.app import should_skip
 from gitops_action.cli.lazy import LazyCommand, LazyGroup
+from gitops_action.cli.output import output_option
 from gitops_action.domain.ci_tags import LatestMode, plan_tags
 from gitops_action.domain.refs import parse_image_name
 
@@ -50,13 +51,7 @@ def ci() -> None:
     show_default=True,
     help="Add `latest`: auto = for non-prerelease SemVer tags only; never for branches or PRs.",
 )
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: IMAGE:TAG lines; json: the tags, labels and why.",
-)
+@output_option("text: IMAGE:TAG lines; json: the tags, labels and why.")
 def tags(ref: str, sha: str, images: tuple[str, ...], latest: LatestMode, output: str) -> None:
     """Print the IMAGE:TAG references a build of SHA at REF pushes.
 

@@ -9,7 +9,6 @@ pushed to the branch (re-done on the new head if the branch moves).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -26,11 +25,9 @@ from gitops_action.app.holds import (
     edit_hold,
     edit_hold_in_repo,
 )
-from gitops_action.cli.output import configure_logging
+from gitops_action.cli.output import configure_logging, env_option, output_option, verbose_option
 from gitops_action.domain.errors import InvalidSetting
 from gitops_action.domain.markers import PolicyRef
-
-_option = functools.partial(click.option, show_envvar=True)
 
 _EPILOG = """\b
 POLICY is NS:NAME, as in the markers. Give either --dir (a checkout: the
@@ -56,39 +53,39 @@ def _options(command: click.Command) -> click.Command:
         [
             click.argument("policy"),
             click.argument("tag"),
-            _option(
+            env_option(
                 "--dir",
                 "directory",
                 envvar="GITOPS_DIR",
                 type=click.Path(exists=True, file_okay=False, path_type=Path),
                 help="A local checkout of the config repo (edited, not committed).",
             ),
-            _option(
+            env_option(
                 "--repo",
                 envvar="GITOPS_REPO",
                 metavar="URL",
                 help="The config repo to commit the change to.",
             ),
-            _option(
+            env_option(
                 "--branch",
                 envvar="GITOPS_BRANCH",
                 metavar="B",
                 help="With --repo [default: the automation's checkout branch, else main].",
             ),
-            _option(
+            env_option(
                 "--path",
                 envvar="GITOPS_PATH",
                 metavar="P",
                 default=".",
                 help="With --repo: the directory holding the Flux config [default: the repo root].",
             ),
-            _option(
+            env_option(
                 "--cache-dir",
                 envvar="GITOPS_CACHE_DIR",
                 type=click.Path(file_okay=False, path_type=Path),
                 help="Clone cache, as for automate.",
             ),
-            _option(
+            env_option(
                 "--push-retries",
                 "tries",
                 type=click.IntRange(1),
@@ -96,21 +93,15 @@ def _options(command: click.Command) -> click.Command:
                 show_default=True,
                 envvar="GITOPS_PUSH_RETRIES",
             ),
-            _option(
+            env_option(
                 "--by",
                 envvar="GITOPS_ACTOR",
                 default="",
                 help="Who holds it, for the comment [default: $GITHUB_ACTOR or $USER].",
             ),
-            _option("--reason", default="", help="Why, for the comment and commit."),
-            _option(
-                "--output",
-                type=click.Choice(["text", "json"]),
-                default="text",
-                show_default=True,
-                envvar="GITOPS_OUTPUT",
-            ),
-            _option("-v", "--verbose", is_flag=True, help="Log what is done on stderr."),
+            env_option("--reason", default="", help="Why, for the comment and commit."),
+            output_option(envvar="GITOPS_OUTPUT"),
+            verbose_option(),
         ]
     ):
         command = decorator(command)

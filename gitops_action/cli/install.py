@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from gitops_action.app.install import export
+from gitops_action.cli.output import output_option
 from gitops_action.domain.errors import InvalidInstallOption
 from gitops_action.domain.install import (
     DEFAULT_IMAGE,
@@ -86,12 +87,8 @@ Exit codes: 0 printed; 2 bad flag, or no --export; 3 bug. See docs/install.md.
     "--schedule", default=DEFAULT_SCHEDULE, show_default=True, help="The CronJob's schedule."
 )
 @click.option("--prometheus-url", metavar="URL", help="GITOPS_PROMETHEUS_URL, for canary analysis.")
-@click.option(
-    "--output",
-    type=click.Choice(["yaml", "json"]),
-    default="yaml",
-    show_default=True,
-    help="yaml: a commented multi-document stream; json: one v1 List.",
+@output_option(
+    "yaml: a commented multi-document stream; json: one v1 List.", formats=("yaml", "json")
 )
 def install(  # noqa: PLR0917 - one parameter per option, as click passes them
     export_: bool,

@@ -1,14 +1,45 @@
-"""Small rendering helpers shared by `scan`, `automate`, `hold` and `release`."""
+"""Options and rendering helpers shared by the command modules."""
 
 from __future__ import annotations
 
-import logging
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+env_option = functools.partial(click.option, show_envvar=True)
+"""`click.option` that shows its `GITOPS_*` variable in `--help`."""
+
+
+def output_option(
+    help: str | None = None,
+    *,
+    formats: Sequence[str] = ("text", "json"),
+    envvar: str | None = None,
+) -> Callable[[Any], Any]:
+    """`--output FORMAT`, the first format the default (and `envvar` where it is read)."""
+    return click.option(
+        "--output",
+        type=click.Choice(list(formats)),
+        default=formats[0],
+        show_default=True,
+        envvar=envvar,
+        show_envvar=envvar is not None,
+        help=help,
+    )
+
+
+def verbose_option() -> Callable[[Any], Any]:
+    """`-v/--verbose`: progress lines on stderr (see `configure_logging`)."""
+    return click.option("-v", "--verbose", is_flag=True, help="Log what is done on stderr.")
 
 
 def configure_logging(verbose: bool) -> None:
     """Log lines of the tool go to stderr: warnings always, progress with `--verbose`."""
+    import logging  # not at import time: the fast commands share this module
+
     logger = logging.getLogger("gitops_action")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from gitops_action.cli.output import output_option
 from gitops_action.domain.errors import NoMatch
 from gitops_action.domain.policies import (
     ORDERS,
@@ -83,13 +84,7 @@ def policy() -> None:
     help="Flux exclusionList entry (repeatable). Default ^.*\\.sig$; any --exclude replaces it.",
 )
 @click.option("--explain", is_flag=True, help="On stderr, say why each tag was kept or dropped.")
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: the selected tag; json: selected, policy and every decision.",
-)
+@output_option("text: the selected tag; json: selected, policy and every decision.")
 def select(
     *,
     semver_range: str | None,

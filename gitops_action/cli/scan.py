@@ -10,7 +10,7 @@ import click
 
 from gitops_action.adapters.registry import DEFAULT_RATE
 from gitops_action.app.scan import ScanLine, ScanReport, scan_tree
-from gitops_action.cli.output import configure_logging, table
+from gitops_action.cli.output import configure_logging, output_option, table, verbose_option
 from gitops_action.domain.errors import AutomationFailed
 
 _EPILOG = """\b
@@ -35,14 +35,7 @@ file); 3 bug. See docs/automate.md.
 @click.argument(
     "path", type=click.Path(exists=True, file_okay=False, dir_okay=True, path_type=Path)
 )
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    envvar="GITOPS_OUTPUT",
-    help="text: a table; json: a list of policy records.",
-)
+@output_option("text: a table; json: a list of policy records.", envvar="GITOPS_OUTPUT")
 @click.option(
     "--insecure-registry",
     "insecure_registries",
@@ -61,7 +54,7 @@ file); 3 bug. See docs/automate.md.
     show_envvar=True,
     help="Registry requests per second per host, in bursts of as many (0: no limit).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log what is done on stderr.")
+@verbose_option()
 def scan(
     path: Path,
     output: str,

@@ -9,6 +9,7 @@ import click
 
 from gitops_action.app.sync import SyncOptions
 from gitops_action.app.sync import sync as run_sync
+from gitops_action.cli.output import output_option
 from gitops_action.domain.config_fields import Duration
 from gitops_action.domain.errors import InvalidSyncInput, SyncUnhealthy
 from gitops_action.domain.inventory import InventoryRef
@@ -82,13 +83,7 @@ kind, bad flag: nothing applied); 3 bug. See docs/sync.md.
     metavar="NAMESPACE/NAME",
     help="ConfigMap recording what sync applied (for prune).",
 )
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line per object; json: the result as data.",
-)
+@output_option("text: one line per object; json: the result as data.")
 def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     path: Path,
     dry_run: bool,

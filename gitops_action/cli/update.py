@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from gitops_action.app.update import apply_update, plan_update
+from gitops_action.cli.output import output_option
 from gitops_action.domain.markers import UpdateResult, parse_setting
 
 _EPILOG = """\b
@@ -48,13 +49,7 @@ See docs/update.md.
     help="The image a policy selected; repeatable. IMAGE:TAG splits at the last ':'.",
 )
 @click.option("--dry-run", is_flag=True, help="Print a unified diff; write nothing.")
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: changed files, one per line; json: the list of changes.",
-)
+@output_option("text: changed files, one per line; json: the list of changes.")
 def update(directory: Path, sets: tuple[str, ...], dry_run: bool, output: str) -> None:
     """Set Flux image-policy markers in the *.yaml/*.yml files under DIRECTORY.
 
