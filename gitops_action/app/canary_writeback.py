@@ -26,10 +26,9 @@ from pathlib import Path
 
 from gitops_action.adapters.config_loader import load_config
 from gitops_action.app.git_session import (
-    DEFAULT_AUTHOR_EMAIL,
-    DEFAULT_AUTHOR_NAME,
     DEFAULT_DEPTH,
     Jitter,
+    automation_author,
     open_workspace,
     retry_on_rejection,
     with_trailer,
@@ -143,7 +142,7 @@ def write_back(
         changed = _edit(root, plan, canary, reason)
         if not changed:
             return WriteBack(None, note="git already has the rollback")
-        name, email = _author(root)
+        name, email = automation_author(root)
         message = with_trailer(_message(canary, reason, changes), "rollback")
         paths = [prefix + file for file in changed]
         sha = workspace.commit(message, author_name=name, author_email=email, paths=paths)
@@ -172,14 +171,6 @@ def _edit(root: Path, plan: _Plan, canary: str, reason: str) -> list[str]:
             changed.add(file)
             config = load_config(root)
     return sorted(changed)
-
-
-def _author(root: Path) -> tuple[str, str]:
-    automations = load_config(root).automations
-    if len(automations) == 1:
-        automation = automations[0]
-        return automation.author_name or DEFAULT_AUTHOR_NAME, automation.author_email
-    return DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL
 
 
 def _message(canary: str, reason: str, changes: Sequence[ImageChange]) -> str:

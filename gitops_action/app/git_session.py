@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from gitops_action.adapters.config_loader import load_config
 from gitops_action.adapters.git import TRAILER_KEY, GitWorkspace, LogEntry, default_cache_dir
 from gitops_action.adapters.git_auth import git_auth
 from gitops_action.domain.errors import GitError, PushRejected
@@ -47,6 +48,19 @@ T = TypeVar("T")
 class Author:
     name: str
     email: str
+
+
+def automation_author(root: Path) -> tuple[str, str]:
+    """The ImageUpdateAutomation's author when the repo has exactly one, else the defaults.
+
+    Bot commits that are not a bump (holds, releases, canary rollbacks) use it
+    too, so every commit the tool makes is recognisable as the automation's.
+    """
+    automations = load_config(root).automations
+    if len(automations) == 1:
+        automation = automations[0]
+        return automation.author_name or DEFAULT_AUTHOR_NAME, automation.author_email
+    return DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL
 
 
 def open_workspace(url: str, cache_dir: Path | None, environ: Mapping[str, str]) -> GitWorkspace:

@@ -31,11 +31,10 @@ from gitops_action.adapters.config_loader import load_config
 from gitops_action.adapters.git import GitWorkspace, LogEntry
 from gitops_action.adapters.yaml_exclusions import find_site
 from gitops_action.app.git_session import (
-    DEFAULT_AUTHOR_EMAIL,
-    DEFAULT_AUTHOR_NAME,
     DEFAULT_DEPTH,
     DEFAULT_TRIES,
     Jitter,
+    automation_author,
     is_bot_commit,
     open_workspace,
     retry_on_rejection,
@@ -362,7 +361,7 @@ def edit_hold_in_repo(
         outcome = edit_hold(workspace.path / target.path, request)
         if outcome.file is None:
             return outcome
-        name, email = _automation_author(workspace.path)
+        name, email = automation_author(workspace.path)
         message = with_trailer(_hold_subject(request), kind)
         sha = workspace.commit(
             message, author_name=name, author_email=email, paths=[prefix + outcome.file]
@@ -405,15 +404,6 @@ def _branch(workspace: GitWorkspace, target: RepoTarget) -> str:
         workspace.sync(wanted, depth=DEFAULT_DEPTH)
         return wanted
     return branch
-
-
-def _automation_author(root: Path) -> tuple[str, str]:
-    """The ImageUpdateAutomation's author when the repo has exactly one, else the defaults."""
-    automations = load_config(root).automations
-    if len(automations) == 1:
-        automation = automations[0]
-        return automation.author_name or DEFAULT_AUTHOR_NAME, automation.author_email
-    return DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL
 
 
 def markers_now(root: Path) -> list[MarkerValue]:
