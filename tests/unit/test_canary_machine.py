@@ -338,3 +338,27 @@ def test_a_killed_run_resumes_at_the_same_step(spec: CanarySpec, data: st.DataOb
         assert record == status
         seen = Observation(status.last_check + spec.analysis.interval, "r2", canary_ready=True)
         assert advance(spec, record, seen) == advance(spec, status, seen)
+
+
+def test_suspend_freezes_a_new_revision_and_a_running_analysis() -> None:
+    spec = make_spec()
+    suspended = replace(spec, suspend=True)
+    resting = initialized(spec)
+    # A new revision while suspended: nothing starts.
+    assert settle(suspended, resting, Observation(1, "r2")).status == resting
+    # A running analysis while suspended: no check is asked, weight and phase stay.
+    running = settle(spec, resting, Observation(1, "r2")).status
+    running = settle(spec, running, Observation(2, "r2", canary_ready=True)).status
+    frozen = advance(suspended, running, Observation(500, "r2", canary_ready=True, checks=bad()))
+    assert frozen == Step(running)
+    # Resumed: the analysis goes on from where it stood.
+    assert advance(spec, running, Observation(500, "r2", canary_ready=True)) == Ask(checks=True)
+
+
+def test_skip_analysis_promotes_a_new_revision_without_checks() -> None:
+    spec = replace(make_spec(), skip_analysis=True)
+    status = settle(spec, initialized(spec), Observation(1, "r2")).status
+    assert status.phase is Phase.PROMOTING and not status.analysing
+    assert status.failed_checks == 0
+    done = settle(spec, status, Observation(2, "r2", primary_ready=True))
+    assert done.status.phase is Phase.SUCCEEDED and done.status.promoted == "r2"
