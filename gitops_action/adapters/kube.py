@@ -157,6 +157,22 @@ class Kube:
             "create", f"{kind} in {namespace}", "POST", resource.path(namespace), body=dict(body)
         )
 
+    def replace(self, resource: ResourceType, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT `body` (an update guarded by its `metadata.resourceVersion`: a 409
+        `KubeConflict` when the object changed since it was read, which is how a Lease is
+        taken without two holders)."""
+        metadata = body["metadata"]
+        namespace, name = str(metadata.get("namespace") or ""), str(metadata["name"])
+        result = self._request(
+            "update",
+            _describe(resource, namespace, name),
+            "PUT",
+            resource.path(namespace, name),
+            body=dict(body),
+        )
+        assert result is not None
+        return result
+
     def delete(self, resource: ResourceType, namespace: str, name: str) -> bool:
         """Delete (dependents in the background, as kubectl does); False when already gone."""
         result = self._request(

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any, Final
 
-from gitops_action.domain.errors import KubeApiError, KubeForbidden
+from gitops_action.domain.errors import KubeApiError, KubeConflict, KubeForbidden
 
 _RBAC: Final = re.compile(
     r'User "(?P<user>[^"]*)" cannot (?P<verb>\S+) resource "(?P<resource>[^"]+)"'
@@ -54,7 +54,7 @@ def translate(error: Any, verb: str, what: str) -> KubeApiError:
     if code == 404:
         return KubeApiError(f"{verb} {what}: not found ({message})")
     if code == 409:
-        return KubeApiError(f"{verb} {what}: conflict ({message})")
+        return KubeConflict(f"{verb} {what}: conflict ({message})")
     if code == 422:
         return KubeApiError(f"{verb} {what}: rejected as invalid by the API server ({message})")
     return KubeApiError(f"{verb} {what}: API error {code or ''} ({message})".replace("  ", " "))

@@ -85,6 +85,8 @@ class SyncOptions:
     context: str | None = None
     namespace: str = "default"
     inventory: InventoryRef = field(default_factory=InventoryRef)
+    # Drops manifests before anything is resolved (reconcile leaves out the install render).
+    exclude: Callable[[list[Manifest]], list[Manifest]] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def sync(
     refuses or fails. Unhealthy workloads are reported in the result, not raised.
     """
     loaded = load(options.path, options.namespace)
+    if options.exclude is not None:
+        loaded = Loaded(options.exclude(loaded.manifests), loaded.skipped, loaded.canaries)
     result = SyncResult(
         path=str(options.path),
         inventory=str(options.inventory),

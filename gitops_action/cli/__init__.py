@@ -43,6 +43,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "gitops_action.cli.canary:canary",
         "Flagger-style canary analysis: run, status; promote or roll back (in git too).",
     ),
+    "reconcile": LazyCommand(
+        "gitops_action.cli.reconcile:reconcile",
+        "One CronJob run: automate, then sync, then canary; under a Lease.",
+    ),
     "install": LazyCommand(
         "gitops_action.cli.install:install",
         "Render the in-cluster CronJob, ServiceAccount and least-privilege RBAC.",

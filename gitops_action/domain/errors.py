@@ -165,3 +165,15 @@ class CanaryRolledBack(OperationFailed):
 
 class InvalidInstallOption(ConfigError):
     """An `install` flag that would render manifests a cluster rejects, or no --export."""
+
+
+class KubeConflict(KubeApiError):
+    """The API answered 409: the object exists, or changed since it was read (a lost race)."""
+
+
+class ReconcileFailed(OperationFailed):
+    """A reconcile phase failed (the others still ran); names each failed phase."""
+
+
+class ReconcileConfigError(ConfigError):
+    """A reconcile phase stopped on bad config (the others still ran); names the phase."""
