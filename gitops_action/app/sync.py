@@ -27,7 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,6 +48,7 @@ from gitops_action.domain.manifests import (
     Manifest,
     ObjectId,
     apply_priority,
+    canary_services,
     canary_targets,
     clean_body,
     expand,
@@ -96,6 +97,7 @@ class Loaded:
     manifests: list[Manifest]
     skipped: list[Manifest]
     canaries: frozenset[ObjectId]
+    canary_services: frozenset[ObjectId] = frozenset()
 
 
 def load(path: Path, default_namespace: str) -> Loaded:
@@ -106,7 +108,12 @@ def load(path: Path, default_namespace: str) -> Loaded:
         for location, data in expand(document_location, document)
     ]
     apply, skipped = split_config(manifests)
-    return Loaded(apply, skipped, canary_targets(skipped, default_namespace))
+    return Loaded(
+        apply,
+        skipped,
+        canary_targets(skipped, default_namespace),
+        canary_services(skipped, default_namespace),
+    )
 
 
 Connect = Callable[[str | None, str | None], AbstractContextManager[Kube]]
@@ -127,7 +134,7 @@ def sync(
     """
     loaded = load(options.path, options.namespace)
     if options.exclude is not None:
-        loaded = Loaded(options.exclude(loaded.manifests), loaded.skipped, loaded.canaries)
+        loaded = replace(loaded, manifests=options.exclude(loaded.manifests))
     result = SyncResult(
         path=str(options.path),
         inventory=str(options.inventory),
@@ -194,6 +201,9 @@ class _Run:
                 )
             types[key] = resource
             item = self._desired(manifest, resource, loaded.canaries)
+            if item.id in loaded.canary_services:
+                self.result.left_to_canary.append(item.id)
+                continue
             if item.id in desired:
                 raise InvalidSyncInput(
                     f"{item.id} is defined twice: {desired[item.id].location} and {item.location}"
@@ -288,6 +298,9 @@ class _Run:
                 continue  # the kind is gone (its CRD was deleted): so is the object
             live = self.kube.get(resource, entry.id.namespace, entry.id.name)
             if live is None:
+                continue
+            if entry.id in self.result.left_to_canary:
+                self._keep(entry, "left to the canary manager; dropped from the inventory")
                 continue
             if entry.id == ObjectId("", "Namespace", "", self.options.inventory.namespace):
                 self._keep(entry, "holds the inventory; never pruned")

@@ -115,6 +115,9 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     result = run_sync(options)
     if result.skipped:
         click.echo(f"sync: {skipped_summary(result.skipped)}", err=True)
+    if result.left_to_canary:
+        left = ", ".join(item.display for item in result.left_to_canary)
+        click.echo(f"sync: left to the canary manager, not applied: {left}", err=True)
     if output == "json":
         click.echo(json.dumps(result.as_record(), indent=2))
     else:

@@ -246,6 +246,33 @@ def canary_targets(config: Iterable[Manifest], default_namespace: str) -> frozen
     return frozenset(targets)
 
 
+def canary_services(config: Iterable[Manifest], default_namespace: str) -> frozenset[ObjectId]:
+    """Services the canary manager creates and owns for each `Canary`, as Flagger does.
+
+    The apex (`spec.service.name`, else the target's name) and its `-primary`
+    and `-canary` twins. A Service of the same name in git would be applied by
+    sync and rewritten by the canary manager on every run, so sync leaves them
+    to it, as it leaves `spec.replicas` of the target.
+    """
+    services: set[ObjectId] = set()
+    for manifest in config:
+        if manifest.group != "flagger.app" or manifest.kind != "Canary":
+            continue
+        spec = manifest.body.get("spec")
+        if not isinstance(spec, Mapping):
+            continue
+        ref, service = spec.get("targetRef"), spec.get("service")
+        apex = service.get("name") if isinstance(service, Mapping) else None
+        if not isinstance(apex, str) and isinstance(ref, Mapping):
+            apex = ref.get("name")
+        if not isinstance(apex, str):
+            continue
+        namespace = manifest.namespace or default_namespace
+        for name in (apex, f"{apex}-primary", f"{apex}-canary"):
+            services.add(ObjectId("", "Service", namespace, name))
+    return frozenset(services)
+
+
 def clean_body(body: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     """The object to send: server-owned fields and `status` removed, `metadata.namespace`
     set for a namespaced object and absent for a cluster-scoped one (`namespace` "")."""

@@ -106,6 +106,8 @@ class SyncResult:
     dry_run: bool
     objects: list[ObjectResult] = field(default_factory=list)
     skipped: Sequence[Manifest] = ()
+    # In git, but created and owned by the canary manager (a Canary's Services).
+    left_to_canary: list[ObjectId] = field(default_factory=list)
     waited: bool = False
 
     @property
@@ -147,6 +149,7 @@ class SyncResult:
             "dryRun": self.dry_run,
             "healthy": self.healthy,
             "counts": {**self.counts(), "skipped": len(self.skipped)},
+            "leftToCanary": [item.display for item in self.left_to_canary],
             "objects": [item.as_record() for item in self.objects],
             "skipped": [
                 {

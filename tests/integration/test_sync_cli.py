@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 
 from tests.integration.test_sync_support import (
+    REPO,
     configmap,
     deployment,
     example_namespace,
@@ -207,3 +209,36 @@ def test_forbidden_read_names_verb_and_cluster_scope(kube: Kube, tmp_path: Path)
         'lacks RBAC permission to "get" namespaces (API group "") in namespace "team-a"'
         in result.stderr
     )
+
+
+def test_a_canary_s_services_and_replicas_are_left_to_the_canary_manager(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """The whole cluster/ (with its Canary): sync and the canary manager never fight."""
+    kube.require_standin("reads the repo's cluster/ as is, in `default`")
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "cluster", root, ignore=shutil.ignore_patterns("gitops-system"))
+    assert (root / "canary.yaml").exists()
+    result = ok(run_sync(kube, root))
+    assert lines(result) == ["Deployment/default/demo created"]
+    assert "left to the canary manager, not applied: Service/default/demo" in result.stderr
+    assert get(kube, "v1", "Service", "demo", "default") is None
+    live = get(kube, "apps/v1", "Deployment", "demo", "default")
+    managed = [f for f in live["metadata"]["managedFields"] if f["manager"] == "gitops-action"]
+    assert "f:replicas" not in str(managed)
+
+
+def test_a_service_sync_applied_is_not_pruned_when_a_canary_takes_it_over(
+    kube: Kube, tmp_path: Path
+) -> None:
+    kube.require_standin("reads the repo's cluster/ as is, in `default`")
+    root = example_tree(kube, tmp_path)
+    ok(run_sync(kube, root))
+    assert get(kube, "v1", "Service", "demo", "default") is not None
+    shutil.copy(REPO / "cluster" / "canary.yaml", root / "canary.yaml")
+    kube.reset_counters()
+    result = ok(run_sync(kube, root))
+    assert get(kube, "v1", "Service", "demo", "default") is not None  # not pruned
+    assert kube.writes(verb="delete") == 0
+    assert "Service/default/demo" not in "\n".join(inventory_lines(kube, kube.namespace))
+    assert "left to the canary manager" in result.stderr

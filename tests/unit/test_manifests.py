@@ -23,8 +23,10 @@ from gitops_action.domain.inventory import Entry, Inventory, InventoryRef, appli
 from gitops_action.domain.manifests import (
     KIND_ORDER,
     Location,
+    Manifest,
     ObjectId,
     apply_priority,
+    canary_services,
     canary_targets,
     clean_body,
     expand,
@@ -152,6 +154,34 @@ def test_canary_targets_are_found_in_the_canary_namespace() -> None:
     )
     assert canary_targets([canary, broken], "team") == {
         ObjectId("apps", "Deployment", "team", "web")
+    }
+
+
+def test_canary_services_are_the_apex_and_its_twins_as_flagger_names_them() -> None:
+    def canary(name: str, spec: dict[str, Any], namespace: str | None = None) -> Manifest:
+        metadata = {"name": name} | ({"namespace": namespace} if namespace else {})
+        return read_manifest(
+            HERE,
+            {
+                "apiVersion": "flagger.app/v1beta1",
+                "kind": "Canary",
+                "metadata": metadata,
+                "spec": spec,
+            },
+        )
+
+    by_target = canary("a", {"targetRef": {"name": "web"}})
+    by_service_name = canary("b", {"targetRef": {"name": "api"}, "service": {"name": "edge"}}, "x")
+    not_a_canary = read_manifest(
+        HERE, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}}
+    )
+    assert canary_services([by_target, by_service_name, not_a_canary], "team") == {
+        ObjectId("", "Service", "team", "web"),
+        ObjectId("", "Service", "team", "web-primary"),
+        ObjectId("", "Service", "team", "web-canary"),
+        ObjectId("", "Service", "x", "edge"),
+        ObjectId("", "Service", "x", "edge-primary"),
+        ObjectId("", "Service", "x", "edge-canary"),
     }
 
 
