@@ -116,6 +116,7 @@ class CanaryOutcome:
     message: str = ""
     events: list[str] = field(default_factory=list)
     rolled_back: bool = False
+    promoted: bool = False  # this run finished a promotion (the phase became Succeeded)
     writeback: WriteBack | None = None
 
     def as_record(self) -> dict[str, Any]:
@@ -128,6 +129,7 @@ class CanaryOutcome:
             "message": self.message,
             "events": self.events,
             "rolledBack": self.rolled_back,
+            "promoted": self.promoted,
             "writeBack": self.writeback.as_record() if self.writeback else None,
         }
 
@@ -279,10 +281,11 @@ class _Runner:
             changed = step.status != status
             if changed:
                 self._save(step.status)
-                if step.status.phase is Phase.FAILED and (
-                    status is None or status.phase is not Phase.FAILED
-                ):
+                became = status is None or status.phase is not step.status.phase
+                if became and step.status.phase is Phase.FAILED:
                     self.outcome.rolled_back = True
+                if became and step.status.phase is Phase.SUCCEEDED:
+                    self.outcome.promoted = True
             status = step.status
             self._reconcile(status, target, primary)
             self._announce(status, step)

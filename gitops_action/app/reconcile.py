@@ -413,7 +413,7 @@ class Reconcile:
         )
         outcomes = canary_app.run(canary_request)
         targets = {str(spec.key): spec.target for spec in config.canaries}
-        promoted = [o for o in outcomes if o.phase == "Succeeded" and _promoted_now(o)]
+        promoted = [o for o in outcomes if o.promoted]
         rolled = [o for o in outcomes if o.rolled_back]
         result.counts = {"promoted": len(promoted), "rolledBack": len(rolled)}
         result.totals = {"canaries": len(outcomes)}
@@ -515,10 +515,6 @@ class Reconcile:
             message = f"canary {outcome.canary} rolled back: {outcome.message}"
             found.append(kube_events.Event(target, "Warning", "CanaryRolledBack", message))
         return found
-
-
-def _promoted_now(outcome: canary_app.CanaryOutcome) -> bool:
-    return any("Promotion completed" in event for event in outcome.events)
 
 
 def _unhealthy(result: SyncResult) -> str:

@@ -178,6 +178,8 @@ def test_healthy_canary_is_promoted_after_its_steps(
     scenario.release("v1.1.0")
     outcomes = scenario.until({"Succeeded", "Failed"})
     assert outcomes[-1].phase == "Succeeded", [o.as_record() for o in outcomes]
+    assert [o.promoted for o in outcomes].count(True) == 1 and outcomes[-1].promoted
+    assert not scenario.run().promoted  # an idle run after it promotes nothing
     weights = [o.weight for o in outcomes if o.phase == "Progressing"]
     assert max(weights) == 50 and 25 in weights
     assert scenario.image("podinfo-primary") == f"{IMAGE}:v1.1.0"
