@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import APP, World, reconcile_ok, reconcile_until, start_canary_traffic
+from tests.e2e.support import (
+    APP,
+    HAS_RECONCILE,
+    World,
+    reconcile_ok,
+    reconcile_until,
+    start_canary_traffic,
+)
 from tests.integration.automate_support import human_commit
 from tests.integration.test_ci_run import ci_run, credentials
 from tests.integration.test_holds import HUMAN
@@ -85,6 +92,11 @@ def test_given_an_app_when_a_developer_pushes_a_release_with_passing_tests_then_
     assert world.deployment(APP).spec.replicas == 0  # the canary pods are gone after promotion
     primary = world.kube.wait_for(lambda: world.deployment(f"{APP}-primary").status.ready_replicas)
     assert primary >= 1
+    if HAS_RECONCILE:  # reconcile's own Event for the promotion, on the target Deployment
+        events = world.core.list_namespaced_event(world.kube.namespace).items
+        promoted = [e for e in events if e.reason == "CanaryPromoted"]
+        assert len(promoted) == 1, [(e.reason, e.message) for e in events]
+        assert promoted[0].involved_object.name == APP
 
 
 def test_given_an_app_when_a_developer_pushes_commits_with_failing_tests_then_no_image_is_built_and_nothing_changes(  # noqa: E501
