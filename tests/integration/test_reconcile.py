@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -85,56 +84,6 @@ def test_new_tag_is_bumped_synced_and_reported_then_an_idle_run_writes_only_the_
     assert kube.writes(resource="leases") == 2
     assert kube.writes() == 2
     assert _status(kube) == status
-
-
-def test_two_runs_started_together_exactly_one_acts(
-    registry: RegistryService,
-    git_server: GitHttpServer,
-    kube: Kube,
-    git_env: dict[str, str],
-    tmp_path: Path,
-) -> None:
-    s = setup("race", registry, git_server, kube, git_env, tmp_path)
-    git_server.reset()
-    results: list[subprocess.CompletedProcess[str]] = []
-
-    def one(index: int) -> None:
-        env = {**s.cli.env, "GITOPS_CACHE_DIR": str(tmp_path / f"cache{index}")}
-        results.append(
-            subprocess.run(
-                [str(CONSOLE), "reconcile", "--output", "json"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-        )
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
-    reports = [json.loads(r.stdout) for r in results]
-    acted = [r for r in reports if r["phases"]]
-    held = [r for r, p in zip(results, reports, strict=True) if not p["phases"]]
-    if len(acted) == 2:
-        # The first finished (and released) before the second asked: serial, not concurrent.
-        assert reports[0]["finished"] <= reports[1]["started"] or (
-            reports[1]["finished"] <= reports[0]["started"]
-        )
-    else:
-        assert len(acted) == 1 and len(held) == 1
-        assert "another run holds the lease (" in held[0].stderr
-        assert acted[0]["identity"] in held[0].stderr
-    assert git_server.counters().pushes == 1
-    assert [r["trailer"] for r in log_records(git_server.repos.path(s.name), git_env)][:2] == [
-        "automate",
-        "",
-    ]
 
 
 def test_a_held_lease_makes_a_run_do_nothing(
