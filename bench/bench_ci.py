@@ -9,6 +9,8 @@ process so machine noise hits both alike; figures are medians.
 
 - baseline: `docker build -t R:v1.2.3 -t R:latest -t R:sha-89abcde` then
   `docker push --all-tags R` with the docker CLI (logged in once beforehand);
+  beside it the same with `docker login` timed too (a workflow logs in on
+  every run; `ci run` does) and the same with the four OCI labels;
 - `gitops-action ci run`: the whole command as the action runs it, with no
   test command: skip check, input checks, `docker login` of the registry
   (every run, as in CI), build, tag, three pushes, outputs and summary.
@@ -82,13 +84,7 @@ class Bench:
             "DOCKER_CONFIG": str(self.docker_config),
             "DOCKER_BUILDKIT": "0",  # the classic builder, the one the SDK drives
         }
-        subprocess.run(
-            [self.docker, "login", registry.host, "-u", registry.username, "--password-stdin"],
-            input=registry.password.encode(),
-            env=self.cli_env,
-            check=True,
-            capture_output=True,
-        )
+        self.login()
         self.tag_event = self._event("refs/tags/v1.2.3", human=True)
         self.bot_event = self._event("refs/heads/main", human=False)
 
@@ -106,11 +102,23 @@ class Bench:
         (self.context / "payload.bin").write_bytes(os.urandom(self.payload_bytes))
         return f"{self.registry.host}/bench/run-{os.getpid()}-{self.count}"
 
-    def baseline(self, labels: tuple[str, ...] = ()) -> float:
+    def login(self) -> None:
+        registry = self.registry
+        subprocess.run(
+            [self.docker, "login", registry.host, "-u", registry.username, "--password-stdin"],
+            input=registry.password.encode(),
+            env=self.cli_env,
+            check=True,
+            capture_output=True,
+        )
+
+    def baseline(self, labels: tuple[str, ...] = (), *, login: bool = False) -> float:
         repository = self._fresh_payload()
         tags = [arg for tag in TAGS for arg in ("-t", f"{repository}:{tag}")]
         label_args = [arg for label in labels for arg in ("--label", label)]
         start = time.perf_counter()
+        if login:
+            self.login()
         subprocess.run(
             [self.docker, "build", "-q", *tags, *label_args, str(self.context)],
             env=self.cli_env,
@@ -189,6 +197,9 @@ def compare(bench: Bench, runs: int, mib: int) -> None:
         runs,
         **{
             plain: bench.baseline,
+            "same, with `docker login` first (as a workflow runs it)": lambda: bench.baseline(
+                login=True
+            ),
             "same + the 4 OCI labels (`--label` x4)": lambda: bench.baseline(OCI_LABELS),
             "gitops-action ci run (login, build, 3 pushes)": bench.action,
         },

@@ -64,35 +64,54 @@ def locate_build_files(context: str, dockerfile: str, workspace: str) -> tuple[s
 class DockerEngine:
     """One connection to the engine for a whole run."""
 
-    def __init__(self, api: Any, where: str, redact: Redactor) -> None:
+    def __init__(
+        self, api: Any, where: str, redact: Redactor, platform: tuple[str, str] = ("", "")
+    ) -> None:
         self._api = api
         self.where = where
         self._redact = redact
+        self._platform = platform
 
     @classmethod
     def connect(cls, environ: Mapping[str, str], redact: Redactor) -> DockerEngine:
-        """Connect to the engine `DOCKER_HOST` names (the local socket by default)."""
+        """Connect to the engine `DOCKER_HOST` names (the local socket by default).
+
+        One `GET /version` serves both the API version negotiation and the
+        engine's platform: the SDK's `version="auto"` would ask once for the
+        former and `platform()` again for the latter (a round trip per run).
+        """
         import docker
+        import requests
 
         where = environ.get("DOCKER_HOST") or "the default docker socket"
         try:
             kwargs = docker.utils.kwargs_from_env(environment=dict(environ))
-            api = docker.APIClient(version="auto", timeout=ENGINE_TIMEOUT, **kwargs)
-        except docker.errors.DockerException as error:
+            probe = docker.APIClient(
+                version=docker.constants.MINIMUM_DOCKER_API_VERSION, timeout=30, **kwargs
+            )
+            try:
+                info = probe.version(api_version=False)
+            finally:
+                probe.close()
+            version = str(info.get("ApiVersion") or docker.constants.MINIMUM_DOCKER_API_VERSION)
+            api = docker.APIClient(version=version, timeout=ENGINE_TIMEOUT, **kwargs)
+        except (docker.errors.DockerException, requests.RequestException) as error:
             raise DockerEngineError(
                 f"cannot reach the docker engine at {where} (set DOCKER_HOST): "
                 f"{redact.one_line(str(error))}"
             ) from error
-        return cls(api, where, redact)
+        return cls(api, where, redact, (str(info.get("Os", "")), str(info.get("Arch", ""))))
 
     def close(self) -> None:
         self._api.close()
 
     def platform(self) -> tuple[str, str]:
-        """The engine's (os, arch), e.g. ("linux", "amd64")."""
-        with self._engine_errors("version"):
-            info = self._api.version()
-        return str(info.get("Os", "")), str(info.get("Arch", ""))
+        """The engine's (os, arch), e.g. ("linux", "amd64"), as `connect` read it."""
+        if not all(self._platform):
+            with self._engine_errors("version"):
+                info = self._api.version()
+            self._platform = (str(info.get("Os", "")), str(info.get("Arch", "")))
+        return self._platform
 
     def login(self, host: str, username: str, password: str) -> None:
         """Check the credentials with the registry (through the engine) and keep them.

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -41,6 +42,9 @@ from gitops_action.domain.errors import (
 from gitops_action.domain.redact import Redactor
 from gitops_action.domain.refs import ImageName, parse_image_name
 from gitops_action.domain.summary import render_summary
+
+MAX_PARALLEL_PUSHES = 4
+"""Tags pushed at once after an image's first (manifest-only pushes; the engine is the limit)."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,8 @@ def _with_engine(
         report.image_id = engine.build(spec, console.line)
         for image in plan.images:
             for tag in plan.tags.tags:
-                engine.tag(report.image_id, image.original, tag)
+                if image.with_tag(tag) != spec.tag:  # the build named that one already
+                    engine.tag(report.image_id, image.original, tag)
     report.built = True
     console.info(f"built {report.image_id[:19]} as {', '.join(report.references)}")
     if not plan.push:
@@ -279,24 +284,69 @@ def _with_engine(
 def _push_all(
     engine: docker_build.DockerEngine, plan: RunPlan, console: Console, report: RunReport
 ) -> None:
-    pushed: list[str] = []
+    """Push every tag of every image; the first digest is the `digest` output.
+
+    Per image, the first tag goes alone: it uploads the layers. The other
+    tags only need the registry to confirm those layers and store the
+    manifest, so they go together, each with its log held back and printed
+    whole. A failure is raised once every push in flight has finished,
+    and `report.pushed` lists exactly what reached the registry.
+    """
     for image in plan.images:
-        for tag in plan.tags.tags:
-            reference = image.with_tag(tag)
-            digest = engine.push(image.original, tag, console.line)
-            report.digests[reference] = digest
-            pushed.append(reference)
-            report.pushed = tuple(pushed)
-            console.info(f"pushed {reference} ({digest})")
-    first = report.digests[report.references[0]]
-    report.digest = first
-    others = sorted({d for d in report.digests.values() if d != first})
-    if others:
+        first, *others = plan.tags.tags
+        digest = engine.push(image.original, first, console.line)
+        _record_push(report, console, image, first, digest)
+        results = _push_together(engine, image, others)
+        for tag, outcome in results:
+            lines, digest = outcome if isinstance(outcome, tuple) else ((), "")
+            for line in lines:
+                console.line(line)
+            if digest:
+                _record_push(report, console, image, tag, digest)
+        failures = [outcome for _, outcome in results if isinstance(outcome, GitopsError)]
+        if failures:
+            raise failures[0]
+    first_digest = report.digests[report.references[0]]
+    report.digest = first_digest
+    different = sorted({d for d in report.digests.values() if d != first_digest})
+    if different:
         console.annotate(
             "warning",
-            f"tags got different digests ({first}, {', '.join(others)}); the output is the first",
+            f"tags got different digests ({first_digest}, {', '.join(different)}); "
+            "the output is the first",
             title="gitops-action: digests differ",
         )
+
+
+PushOutcome = tuple[tuple[str, ...], str] | GitopsError
+"""(log lines, digest) of one push, or the error that ended it."""
+
+
+def _push_together(
+    engine: docker_build.DockerEngine, image: ImageName, tags: list[str]
+) -> list[tuple[str, PushOutcome]]:
+    """Push the tags at once (threads: the work is waiting on the engine); results in tag order."""
+
+    def push(tag: str) -> PushOutcome:
+        lines: list[str] = []
+        try:
+            return tuple(lines), engine.push(image.original, tag, lines.append)
+        except GitopsError as error:
+            return error
+
+    if len(tags) <= 1:
+        return [(tag, push(tag)) for tag in tags]
+    with ThreadPoolExecutor(max_workers=min(len(tags), MAX_PARALLEL_PUSHES)) as pool:
+        return list(zip(tags, pool.map(push, tags), strict=True))
+
+
+def _record_push(
+    report: RunReport, console: Console, image: ImageName, tag: str, digest: str
+) -> None:
+    reference = image.with_tag(tag)
+    report.digests[reference] = digest
+    report.pushed = (*report.pushed, reference)
+    console.info(f"pushed {reference} ({digest})")
 
 
 def _build_time(environ: Mapping[str, str]) -> float:

@@ -176,6 +176,30 @@ def test_tag_build_pushes_version_latest_and_sha_with_one_digest(
     assert "passed" in run.summary
 
 
+def test_two_images_get_every_tag_each_push_logged_once_in_tag_order(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    """The tags after an image's first are pushed together; the log and outputs stay ordered."""
+    repos = [unique_repo("two-a"), unique_repo("two-b")]
+    images = [f"{registry.host}/{repo}" for repo in repos]
+    run = ci_run(
+        tmp_path,
+        image="\n".join(images),
+        docker_host=dockerd.docker_host,
+        extra_env=credentials(registry),
+    )
+    assert run.code == 0, run.stderr
+    tags = ["v1.2.3", "latest", "sha-89abcde"]
+    digests = {registry.manifest_digest(repo, tag) for repo in repos for tag in tags}
+    assert len(digests) == 1
+    (digest,) = digests
+    assert all(registry.list_tags(repo) == sorted(tags) for repo in repos)
+    references = [f"{image}:{tag}" for image in images for tag in tags]
+    assert run.outputs["tags"] == "\n".join(references)
+    pushed = [line for line in run.stderr.splitlines() if line.startswith("gitops-action: pushed ")]
+    assert pushed == [f"gitops-action: pushed {ref} ({digest})" for ref in references]
+
+
 def test_tag_pushed_by_the_bot_is_not_skipped(
     tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
 ) -> None:
