@@ -89,16 +89,15 @@ spec:
 def config_files(image: str, namespace: str, *, canary: bool) -> dict[str, str]:
     """The seed's cluster/ with the image in the test registry and the app in `namespace`.
 
-    With a Canary, the Service leaves git: the canary code owns the apex
-    Service `demo` (as Flagger generates it), and two managers of one Service
-    would fight over its selector.
+    With a Canary the seed's Service stays in git, as a user's would: sync
+    leaves a Canary's Services (apex, -primary, -canary) to the canary code,
+    which owns them as Flagger does, so the two never fight over a selector.
     """
     files = seed_files(image)
     deployment = files["cluster/deployment.yaml"].replace(
         "namespace: default", f"namespace: {namespace}"
     )
     if canary:
-        deployment = deployment.split("\n---\n", 1)[0] + "\n"
         files["cluster/canary.yaml"] = CANARY.format(app=APP, namespace=namespace)
     files["cluster/deployment.yaml"] = deployment
     return files
