@@ -64,9 +64,7 @@ def locate_build_files(context: str, dockerfile: str, workspace: str) -> tuple[s
 class DockerEngine:
     """One connection to the engine for a whole run."""
 
-    def __init__(
-        self, api: Any, where: str, redact: Redactor, platform: tuple[str, str] = ("", "")
-    ) -> None:
+    def __init__(self, api: Any, where: str, redact: Redactor, platform: tuple[str, str]) -> None:
         self._api = api
         self.where = where
         self._redact = redact
@@ -107,10 +105,6 @@ class DockerEngine:
 
     def platform(self) -> tuple[str, str]:
         """The engine's (os, arch), e.g. ("linux", "amd64"), as `connect` read it."""
-        if not all(self._platform):
-            with self._engine_errors("version"):
-                info = self._api.version()
-            self._platform = (str(info.get("Os", "")), str(info.get("Arch", "")))
         return self._platform
 
     def login(self, host: str, username: str, password: str) -> None:

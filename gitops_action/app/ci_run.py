@@ -296,16 +296,15 @@ def _push_all(
         first, *others = plan.tags.tags
         digest = engine.push(image.original, first, console.line)
         _record_push(report, console, image, first, digest)
-        results = _push_together(engine, image, others)
-        for tag, outcome in results:
-            lines, digest = outcome if isinstance(outcome, tuple) else ((), "")
-            for line in lines:
+        outcomes = _push_together(engine, image, others)
+        for outcome in outcomes:
+            for line in outcome.lines:
                 console.line(line)
-            if digest:
-                _record_push(report, console, image, tag, digest)
-        failures = [outcome for _, outcome in results if isinstance(outcome, GitopsError)]
-        if failures:
-            raise failures[0]
+            if outcome.error is None:
+                _record_push(report, console, image, outcome.tag, outcome.digest)
+        failed = [outcome.error for outcome in outcomes if outcome.error is not None]
+        if failed:
+            raise failed[0]
     first_digest = report.digests[report.references[0]]
     report.digest = first_digest
     different = sorted({d for d in report.digests.values() if d != first_digest})
@@ -318,26 +317,33 @@ def _push_all(
         )
 
 
-PushOutcome = tuple[tuple[str, ...], str] | GitopsError
-"""(log lines, digest) of one push, or the error that ended it."""
+@dataclass
+class _PushOutcome:
+    """One of the pushes made together: its log, held back, and its digest or error."""
+
+    tag: str
+    lines: list[str]
+    digest: str = ""
+    error: GitopsError | None = None
 
 
 def _push_together(
     engine: docker_build.DockerEngine, image: ImageName, tags: list[str]
-) -> list[tuple[str, PushOutcome]]:
+) -> list[_PushOutcome]:
     """Push the tags at once (threads: the work is waiting on the engine); results in tag order."""
 
-    def push(tag: str) -> PushOutcome:
-        lines: list[str] = []
+    def push(tag: str) -> _PushOutcome:
+        outcome = _PushOutcome(tag, [])
         try:
-            return tuple(lines), engine.push(image.original, tag, lines.append)
+            outcome.digest = engine.push(image.original, tag, outcome.lines.append)
         except GitopsError as error:
-            return error
+            outcome.error = error
+        return outcome
 
     if len(tags) <= 1:
-        return [(tag, push(tag)) for tag in tags]
+        return [push(tag) for tag in tags]
     with ThreadPoolExecutor(max_workers=min(len(tags), MAX_PARALLEL_PUSHES)) as pool:
-        return list(zip(tags, pool.map(push, tags), strict=True))
+        return list(pool.map(push, tags))
 
 
 def _record_push(

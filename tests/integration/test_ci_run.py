@@ -198,6 +198,11 @@ def test_two_images_get_every_tag_each_push_logged_once_in_tag_order(
     assert run.outputs["tags"] == "\n".join(references)
     pushed = [line for line in run.stderr.splitlines() if line.startswith("gitops-action: pushed ")]
     assert pushed == [f"gitops-action: pushed {ref} ({digest})" for ref in references]
+    lines = run.stderr.splitlines()
+    for reference in references:  # each push's own log, held back and printed just before it
+        at = lines.index(f"gitops-action: pushed {reference} ({digest})")
+        tag = reference.rsplit(":", 1)[1]
+        assert lines[at - 1].startswith(f"{tag}: digest: {digest}"), lines[at - 3 : at + 1]
 
 
 def test_tag_pushed_by_the_bot_is_not_skipped(
