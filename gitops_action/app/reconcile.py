@@ -7,7 +7,7 @@ Order and independence (docs/reconcile.md):
 2. **automate**: the `automate` run over the config repo (bump commit pushed).
 3. **sync**: the checkout (the head automation pushed, or the remote head if
    automation failed) applied to the cluster. The tool's own install render
-   (`cluster/gitops-system/`) is left out: see `exclude_install_render`.
+   (`cluster/gitops-system/`) is left out: see `domain.install.split_install_render`.
 4. **canary**: one pass of analysis for the Canaries in the synced tree.
 5. **status**: the ConfigMap `gitops-action-status`, written only when the
    outcome differs from the stored one (timestamps aside), and Events for
@@ -55,7 +55,6 @@ from gitops_action.domain.errors import ConfigError, GitopsError
 from gitops_action.domain.install import LABELS as INSTALL_LABELS
 from gitops_action.domain.inventory import InventoryRef
 from gitops_action.domain.lease import DEFAULT_DURATION, Decision, Verdict, micro_time
-from gitops_action.domain.manifests import Manifest
 from gitops_action.domain.sync_plan import ResourceType, SyncResult
 
 log = logging.getLogger("gitops_action.reconcile")
@@ -178,39 +177,6 @@ class ReconcileReport:
 
 def _now() -> str:
     return micro_time(datetime.now(UTC))
-
-
-def exclude_install_render(manifests: list[Manifest]) -> list[Manifest]:
-    """Leave out the tool's own install render (what `install --export` prints).
-
-    Rule: a file holding any object labelled `app.kubernetes.io/name: gitops-action`
-    is an install render, and so is every file in its directory (unless that directory
-    is the synced root itself). Sync must not apply it: its RBAC objects would be
-    refused (the tool may not write RBAC) and its Secret templates would reset the
-    real Secrets to placeholders.
-    """
-    key, value = next(iter(INSTALL_LABELS.items()))
-    files = {
-        m.location.file
-        for m in manifests
-        if ((m.body.get("metadata") or {}).get("labels") or {}).get(key) == value
-    }
-    dirs = {f.rpartition("/")[0] for f in files} - {""}
-
-    def excluded(manifest: Manifest) -> bool:
-        file = manifest.location.file
-        return file in files or any(file.startswith(d + "/") for d in dirs)
-
-    dropped = [m for m in manifests if excluded(m)]
-    if dropped:
-        where = ", ".join(sorted({m.location.file for m in dropped}))
-        log.info(
-            "left out %d object(s) of the install render (%s)",
-            len(dropped),
-            where,
-            extra={"fields": {"excluded": len(dropped)}},
-        )
-    return [m for m in manifests if not excluded(m)]
 
 
 class Reconcile:
@@ -378,9 +344,15 @@ class Reconcile:
             context=request.context,
             namespace=request.target_namespace,
             inventory=InventoryRef(request.namespace, INVENTORY_NAME),
-            exclude=exclude_install_render if request.exclude_install else None,
+            exclude_install=request.exclude_install,
         )
         synced = sync(options)
+        if synced.install_render:
+            log.info(
+                "left out the install render (%s)",
+                ", ".join(synced.install_render),
+                extra={"fields": {"excluded_files": len(synced.install_render)}},
+            )
         counts = synced.counts()
         result.counts = {key: counts.get(key, 0) for key in ("created", "configured", "pruned")}
         result.totals = {"objects": len(synced.objects), "unhealthy": len(synced.unhealthy)}

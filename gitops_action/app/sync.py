@@ -43,6 +43,7 @@ from gitops_action.domain.errors import (
     UnknownKind,
 )
 from gitops_action.domain.health import Health, State
+from gitops_action.domain.install import is_install_object, split_install_render
 from gitops_action.domain.inventory import Entry, Inventory, InventoryRef, applied_by_us
 from gitops_action.domain.manifests import (
     Manifest,
@@ -86,8 +87,9 @@ class SyncOptions:
     context: str | None = None
     namespace: str = "default"
     inventory: InventoryRef = field(default_factory=InventoryRef)
-    # Drops manifests before anything is resolved (reconcile leaves out the install render).
-    exclude: Callable[[list[Manifest]], list[Manifest]] | None = None
+    exclude_install: bool = True
+    """Leave the tool's own install render out (`domain.install.split_install_render`),
+    and never prune an object carrying its labels."""
 
 
 @dataclass(frozen=True)
@@ -133,13 +135,16 @@ def sync(
     refuses or fails. Unhealthy workloads are reported in the result, not raised.
     """
     loaded = load(options.path, options.namespace)
-    if options.exclude is not None:
-        loaded = replace(loaded, manifests=options.exclude(loaded.manifests))
+    install_render: list[Manifest] = []
+    if options.exclude_install:
+        kept, install_render = split_install_render(loaded.manifests)
+        loaded = replace(loaded, manifests=kept)
     result = SyncResult(
         path=str(options.path),
         inventory=str(options.inventory),
         dry_run=options.dry_run,
         skipped=loaded.skipped,
+        install_render=sorted({m.location.file for m in install_render}),
     )
     with connect(options.kubeconfig, options.context) as kube:
         run = _Run(kube, options, result, clock, sleep)
@@ -307,6 +312,9 @@ class _Run:
                 continue
             if not applied_by_us(live):
                 self._keep(entry, "not applied by gitops-action; dropped from the inventory")
+                continue
+            if self.options.exclude_install and is_install_object(live):
+                self._keep(entry, "the tool's own install (left out of sync); never pruned")
                 continue
             action = Action.PRUNE if self.options.prune else Action.KEEP
             note = "" if self.options.prune else "prune disabled"

@@ -30,7 +30,10 @@ Flagger kinds are configuration: skipped, never applied. Objects are applied
 with server-side apply (field manager gitops-action), Namespaces and CRDs
 first; unchanged objects are not written at all. Objects that left git are
 pruned if sync applied them (inventory ConfigMap, --inventory). Deployments,
-StatefulSets, DaemonSets and Jobs are waited for up to --timeout.
+StatefulSets, DaemonSets and Jobs are waited for up to --timeout. The tool's
+own install render (the directory of a file with objects labelled
+app.kubernetes.io/name: gitops-action, as `install --export` writes it) is
+left out and its objects are never pruned, unless --include-install.
 
 \b
 Exit codes: 0 synced and healthy; 1 a workload is unhealthy or timed out, or
@@ -83,6 +86,12 @@ kind, bad flag: nothing applied); 3 bug. See docs/sync.md.
     metavar="NAMESPACE/NAME",
     help="ConfigMap recording what sync applied (for prune).",
 )
+@click.option(
+    "--exclude-install/--include-install",
+    default=True,
+    show_default=True,
+    help="Leave the tool's own install render (RBAC, CronJob, Secret templates) out of sync.",
+)
 @output_option("text: one line per object; json: the result as data.")
 def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     path: Path,
@@ -94,6 +103,7 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     context: str | None,
     namespace: str,
     inventory_text: str,
+    exclude_install: bool,
     output: str,
 ) -> None:
     """Apply the manifests under PATH to the cluster: server-side apply, prune, health."""
@@ -111,10 +121,17 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
         context=context,
         namespace=namespace,
         inventory=InventoryRef.parse(inventory_text),
+        exclude_install=exclude_install,
     )
     result = run_sync(options)
     if result.skipped:
         click.echo(f"sync: {skipped_summary(result.skipped)}", err=True)
+    if result.install_render:
+        files = ", ".join(result.install_render)
+        click.echo(
+            f"sync: left out the tool's own install render ({files}); --include-install applies it",
+            err=True,
+        )
     if result.left_to_canary:
         left = ", ".join(item.display for item in result.left_to_canary)
         click.echo(f"sync: left to the canary manager, not applied: {left}", err=True)

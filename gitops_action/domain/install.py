@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from gitops_action import __version__
 from gitops_action.domain.errors import InvalidInstallOption
+from gitops_action.domain.manifests import Manifest as SourceManifest
 
 Manifest = dict[str, Any]
 
@@ -55,6 +57,36 @@ SSH_KEY: Final = "ssh-privatekey"  # the key kubernetes.io/ssh-auth Secrets requ
 
 PLACEHOLDER: Final = "REPLACE-ME"
 LABELS: Final = {"app.kubernetes.io/name": NAME}
+
+
+def is_install_object(body: Mapping[str, Any]) -> bool:
+    """The object carries the install render's labels (the Lease does too)."""
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    return all(labels.get(key) == value for key, value in LABELS.items())
+
+
+def split_install_render(
+    manifests: Iterable[SourceManifest],
+) -> tuple[list[SourceManifest], list[SourceManifest]]:
+    """(the rest, the install render): what `install --export` printed, left out of sync.
+
+    Rule: a file holding any object labelled `app.kubernetes.io/name: gitops-action`
+    is an install render, and so is every file in its directory (unless that
+    directory is the synced root itself). Sync must not apply it: its RBAC
+    objects would be refused (the CronJob may not write RBAC) and its Secret
+    templates would reset the real Secrets to placeholders.
+    """
+    manifests = list(manifests)
+    files = {m.location.file for m in manifests if is_install_object(m.body)}
+    dirs = {f.rpartition("/")[0] for f in files} - {""}
+
+    def excluded(manifest: SourceManifest) -> bool:
+        file = manifest.location.file
+        return file in files or any(file.startswith(d + "/") for d in dirs)
+
+    kept = [m for m in manifests if not excluded(m)]
+    return kept, [m for m in manifests if excluded(m)]
+
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")

@@ -108,6 +108,8 @@ class SyncResult:
     skipped: Sequence[Manifest] = ()
     # In git, but created and owned by the canary manager (a Canary's Services).
     left_to_canary: list[ObjectId] = field(default_factory=list)
+    # Files of the tool's own install render, left out (`sync --include-install` applies them).
+    install_render: list[str] = field(default_factory=list)
     waited: bool = False
 
     @property
@@ -150,6 +152,7 @@ class SyncResult:
             "healthy": self.healthy,
             "counts": {**self.counts(), "skipped": len(self.skipped)},
             "leftToCanary": [item.display for item in self.left_to_canary],
+            "installRenderLeftOut": list(self.install_render),
             "objects": [item.as_record() for item in self.objects],
             "skipped": [
                 {

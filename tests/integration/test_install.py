@@ -135,7 +135,7 @@ def test_checked_in_render_applies_with_sync_and_then_stays_unchanged(
     kube: Kube, tmp_path: Path
 ) -> None:
     kube.require_standin("cluster-scoped RBAC objects and gitops-system outlive the test")
-    first = ok(run_sync(kube, RENDERED))
+    first = ok(run_sync(kube, RENDERED, "--include-install"))
     assert sorted(lines(first)) == sorted(
         [
             "Namespace/gitops-system created",
@@ -157,6 +157,6 @@ def test_checked_in_render_applies_with_sync_and_then_stays_unchanged(
     )
     assert binding["roleRef"]["name"] == "gitops-action-manage"
     kube.reset_counters()
-    again = ok(run_sync(kube, RENDERED))
+    again = ok(run_sync(kube, RENDERED, "--include-install"))
     assert all(line.endswith(" unchanged") for line in lines(again)), again.stdout
     assert kube.writes() == 0

@@ -684,3 +684,67 @@ def test_the_namespace_holding_the_inventory_is_never_pruned(kube: Kube, tmp_pat
     assert "Namespace/ops kept (holds the inventory; never pruned)" in lines(result)
     assert get(kube, "v1", "Namespace", "ops", None) is not None
     assert inventory_lines(kube, "ops", "inv") == ["v1/ConfigMap/ops/a"]
+
+
+# ---------------------------------------------------------------- the tool's own install
+
+
+def _install_render(ns: str) -> str:
+    """What `install --export` writes, in small: labelled objects, one a Secret template."""
+    labels = "\n  labels:\n    app.kubernetes.io/name: gitops-action"
+    return (
+        f"apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitops-action\n"
+        f"  namespace: {ns}{labels}\n---\n"
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: gitops-action-git\n"
+        f"  namespace: {ns}{labels}\nstringData:\n  password: REPLACE-ME\n"
+    )
+
+
+def test_the_install_render_is_left_out_unless_asked(kube: Kube, tmp_path: Path) -> None:
+    """A hand-run `sync cluster` must not reset the real Secrets to the render's placeholders."""
+    from kubernetes import client
+
+    ns = kube.namespace
+    core = client.CoreV1Api(kube.api_client())
+    core.create_namespaced_secret(
+        ns, {"metadata": {"name": "gitops-action-git"}, "stringData": {"password": "real"}}
+    )
+    write(tmp_path, "app.yaml", configmap("app", ns))
+    write(tmp_path, "gitops-system/gitops-action.yaml", _install_render(ns))
+    write(tmp_path, "gitops-system/notes.yaml", configmap("beside-the-render", ns))
+    result = ok(run_sync(kube, tmp_path, "--output", "json"))
+    record = json.loads(result.stdout)
+    assert record["installRenderLeftOut"] == [
+        "gitops-system/gitops-action.yaml",
+        "gitops-system/notes.yaml",
+    ]
+    assert [item["name"] for item in record["objects"]] == ["app"]
+    assert (
+        "sync: left out the tool's own install render (gitops-system/gitops-action.yaml, "
+        "gitops-system/notes.yaml); --include-install applies it"
+    ) in result.stderr
+    secret = core.read_namespaced_secret("gitops-action-git", ns)
+    assert secret.data == {"password": "cmVhbA=="}  # "real", untouched
+    assert get(kube, "v1", "ServiceAccount", "gitops-action", ns) is None
+
+    included = ok(run_sync(kube, tmp_path, "--include-install"))
+    assert f"ServiceAccount/{ns}/gitops-action created" in lines(included)
+    assert get(kube, "v1", "ConfigMap", "beside-the-render", ns) is not None
+    assert "install render" not in included.stderr
+
+
+def test_objects_of_the_install_are_never_pruned(kube: Kube, tmp_path: Path) -> None:
+    """Applied once with --include-install, then left out: kept, and out of the inventory."""
+    ns = kube.namespace
+    write(tmp_path, "app.yaml", configmap("app", ns))
+    write(tmp_path, "gitops-system/gitops-action.yaml", _install_render(ns))
+    ok(run_sync(kube, tmp_path, "--include-install"))
+    assert f"v1/ServiceAccount/{ns}/gitops-action" in inventory_lines(kube, ns)
+
+    result = ok(run_sync(kube, tmp_path))
+    kept = "kept (the tool's own install (left out of sync); never pruned)"
+    assert f"ServiceAccount/{ns}/gitops-action {kept}" in lines(result)
+    assert f"Secret/{ns}/gitops-action-git {kept}" in lines(result)
+    assert get(kube, "v1", "ServiceAccount", "gitops-action", ns) is not None
+    assert get(kube, "v1", "Secret", "gitops-action-git", ns) is not None
+    assert inventory_lines(kube, ns) == [f"v1/ConfigMap/{ns}/app"]

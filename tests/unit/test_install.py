@@ -22,7 +22,9 @@ from gitops_action.domain.install import (
     header,
     own_rules,
     render,
+    split_install_render,
 )
+from gitops_action.domain.manifests import Location, Manifest
 
 REPO = Path(__file__).resolve().parents[2]
 HTTPS = "https://github.com/acme/config.git"
@@ -426,3 +428,26 @@ def test_dockerfile_adds_nothing_from_the_network() -> None:
         assert word != "ADD" or "://" not in rest, rest
         if word == "RUN":
             assert not re.search(r"\b(curl|wget)\b", rest), rest
+
+
+def _manifest(file: str, labels: dict[str, str] | None = None) -> Manifest:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": file, "labels": labels}}
+    return Manifest(Location(file, 1), body)
+
+
+def test_the_install_render_directory_is_left_out_of_sync() -> None:
+    render = {"app.kubernetes.io/name": "gitops-action"}
+    manifests = [
+        _manifest("gitops-system/gitops-action.yaml", render),
+        _manifest("gitops-system/extra.yaml"),
+        _manifest("deployment.yaml"),
+        _manifest("root-render.yaml", render),
+        _manifest("apps/web.yaml", {"app.kubernetes.io/name": "web"}),
+    ]
+    kept, render = split_install_render(manifests)
+    assert [m.location.file for m in kept] == ["deployment.yaml", "apps/web.yaml"]
+    assert [m.location.file for m in render] == [
+        "gitops-system/gitops-action.yaml",
+        "gitops-system/extra.yaml",
+        "root-render.yaml",
+    ]

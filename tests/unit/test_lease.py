@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gitops_action.app.reconcile import exclude_install_render
 from gitops_action.domain.lease import (
     LeaseState,
     Verdict,
@@ -15,7 +14,6 @@ from gitops_action.domain.lease import (
     released,
     renew_due,
 )
-from gitops_action.domain.manifests import Location, Manifest
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -74,21 +72,3 @@ def test_release_empties_the_holder_and_times_round_trip() -> None:
 def test_renewal_is_due_after_a_third_of_the_duration() -> None:
     assert not renew_due(100.0, 119.9, 60)
     assert renew_due(100.0, 120.0, 60)
-
-
-def _manifest(file: str, labels: dict[str, str] | None = None) -> Manifest:
-    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": file, "labels": labels}}
-    return Manifest(Location(file, 1), body)
-
-
-def test_the_install_render_directory_is_left_out_of_sync() -> None:
-    render = {"app.kubernetes.io/name": "gitops-action"}
-    manifests = [
-        _manifest("gitops-system/gitops-action.yaml", render),
-        _manifest("gitops-system/extra.yaml"),
-        _manifest("deployment.yaml"),
-        _manifest("root-render.yaml", render),
-        _manifest("apps/web.yaml", {"app.kubernetes.io/name": "web"}),
-    ]
-    kept = [m.location.file for m in exclude_install_render(manifests)]
-    assert kept == ["deployment.yaml", "apps/web.yaml"]
