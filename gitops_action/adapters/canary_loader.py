@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from gitops_action.adapters.config_loader import _parse, split_documents
+from gitops_action.adapters.config_loader import parse_chunk, split_documents
 from gitops_action.adapters.files import decode, find_candidates
 from gitops_action.domain.canary_config import DEFAULT_NAMESPACE, GROUP, CanaryConfig
 from gitops_action.domain.config import Document, Source
@@ -31,6 +31,6 @@ def read_documents(root: Path) -> Iterator[Document]:
         for number, first_line, chunk in split_documents(text):
             if GROUP not in chunk:
                 continue
-            data, line = _parse(candidate.file, chunk, first_line)
+            data, line = parse_chunk(candidate.file, chunk, first_line)
             if isinstance(data, dict):
                 yield Document(Source(candidate.file, number, line), data)

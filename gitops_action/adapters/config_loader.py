@@ -64,7 +64,7 @@ def documents_in(file: str, text: str) -> Iterator[Document]:
     for number, first_line, chunk in split_documents(text):
         if GROUP not in chunk:
             continue
-        data, line = _parse(file, chunk, first_line)
+        data, line = parse_chunk(file, chunk, first_line)
         if isinstance(data, dict):
             yield Document(Source(file, number, line), data)
 
@@ -101,7 +101,7 @@ def _has_content(chunk: str) -> bool:
     return any(_CONTENT.match(line) for line in _LINES.findall(chunk))
 
 
-def _parse(file: str, chunk: str, first_line: int) -> tuple[Any, int]:
+def parse_chunk(file: str, chunk: str, first_line: int) -> tuple[Any, int]:
     """(constructed data, 1-based line in the file where its content starts)."""
     import yaml  # lazily: importing yaml is most of a cold start
 
