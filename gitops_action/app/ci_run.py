@@ -64,6 +64,8 @@ class RunOptions:
     bots: tuple[str, ...] = ()
     registry: str = ""
     report_status: bool = False
+    dry_run: bool = False
+    """Check the inputs and plan; no tests, no docker, no outputs or summary written."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ def run(options: RunOptions, environ: Mapping[str, str], console: Console) -> Ru
             report.failure = error
             report.failed_phase = phases.current
     report.timings["total"] = time.monotonic() - started
+    if options.dry_run:
+        return report
     if options.report_status and not report.skipped:
         _report_status(report, environ, console)
     _publish(report, environ, console)
@@ -210,6 +214,12 @@ def _build_and_push(
         ),
         created=build_inputs.rfc3339(_build_time(environ)),
     )
+    if options.dry_run:
+        report.dry_run = True
+        report.test_command = options.test_command.strip()
+        where = "pushed" if plan.push else f"not pushed ({plan.push_reason})"
+        console.info(f"dry run: would build {', '.join(report.references)}, {where}")
+        return
     if options.test_command.strip():
         report.test_command = options.test_command
         with phases.phase("tests"):

@@ -14,6 +14,7 @@ This module is imported only when `ci run` runs (it is a lazy subcommand of
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -21,6 +22,7 @@ import click
 
 from gitops_action.adapters import github_env
 from gitops_action.app import ci_run as use_case
+from gitops_action.cli.output import output_option
 from gitops_action.domain.build_inputs import parse_push_mode
 from gitops_action.domain.ci_tags import LatestMode
 from gitops_action.domain.redact import Redactor, mask_values
@@ -132,6 +134,13 @@ LINES = Lines()
     "--report-status/--no-report-status", default=False, envvar="GITOPS_REPORT_STATUS",
     help="Set the commit status gitops-action/build (needs GITOPS_GITHUB_TOKEN).",
 )  # fmt: skip
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Decide the skip, check every input, print the plan (tags, labels, push); "
+    "run no tests, call no docker, write no outputs or summary.",
+)
+@output_option("text: name=value lines (the step outputs); json: the whole report as data.")
 def run(
     *,
     images: tuple[str, ...],
@@ -146,6 +155,8 @@ def run(
     bots: tuple[str, ...],
     registry: str,
     report_status: bool,
+    dry_run: bool,
+    output: str,
 ) -> None:
     """Skip bot pushes, run the tests, build and push IMAGE:TAG for this git ref.
 
@@ -154,6 +165,9 @@ def run(
     GITOPS_REGISTRY_PASSWORD, for every image's registry (or --registry). The
     engine: DOCKER_HOST. Prints the outputs as name=value lines and writes
     them to $GITHUB_OUTPUT, with a summary in $GITHUB_STEP_SUMMARY.
+
+    --dry-run stops after the skip decision and the input checks and prints
+    the plan instead (skipped=, test-command=, push=, tag= and label= lines).
 
     Exit 0 when skipped or built (and pushed), 1 when tests, build, login or
     push failed, 2 for bad input.
@@ -176,11 +190,15 @@ def run(
         bots=bots,
         registry=registry,
         report_status=report_status,
+        dry_run=dry_run,
     )
     console = use_case.Console(lambda line: click.echo(line, err=True), redact)
     report = use_case.run(options, environ, console)
-    for line in report.stdout_lines():
-        click.echo(redact(line))
+    if output == "json":
+        click.echo(redact(json.dumps(report.as_record(), indent=2)))
+    else:
+        for line in report.plan_lines() if dry_run else report.stdout_lines():
+            click.echo(redact(line))
     if report.failure is not None:
         raise report.failure
 

@@ -8,7 +8,7 @@ for that reason) and hands it to the renderers at the end, failed or not.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from gitops_action.domain.errors import GitopsError
 
@@ -51,6 +51,8 @@ class RunReport:
     failed_phase: str = ""
     status_note: str = ""
     """What happened to the commit status (empty when none was asked for)."""
+    dry_run: bool = False
+    """Inputs checked and the plan made; no test run, no docker call, no file written."""
 
     @property
     def image(self) -> str:
@@ -66,6 +68,8 @@ class RunReport:
             return f"{self.failed_phase or 'run'} failed"
         if self.pushed:
             return "pushed"
+        if self.dry_run:
+            return "planned (dry run)"
         return "built" if self.built else "nothing built"
 
     def outputs(self) -> dict[str, str]:
@@ -85,6 +89,46 @@ class RunReport:
         lines = [f"{name}={outputs[name]}" for name in OUTPUT_NAMES if name != "tags"]
         lines.extend(f"tag={reference}" for reference in outputs["tags"].splitlines())
         return lines
+
+    def plan_lines(self) -> list[str]:
+        """`--dry-run` machine output: what a real run would do, `name=value` per line."""
+        lines = [f"skipped={'true' if self.skipped else 'false'}"]
+        if self.skipped or self.failure is not None:
+            return lines
+        lines.append(f"test-command={self.test_command}")
+        lines.append(f"push={'true' if self.push else 'false'}")
+        lines.extend(f"tag={reference}" for reference in self.references)
+        lines.extend(f"label={key}={value}" for key, value in self.labels.items())
+        return lines
+
+    def as_record(self) -> dict[str, Any]:
+        """`--output json`: the whole report as data (the outputs under `outputs`)."""
+        return {
+            "result": self.result,
+            "dryRun": self.dry_run,
+            "skipped": self.skipped,
+            "skipReason": self.skip_reason,
+            "ref": self.ref,
+            "sha": self.sha,
+            "outputs": self.outputs(),
+            "test": {
+                "command": self.test_command,
+                "outcome": self.test_outcome,
+                "exitCode": self.test_exit_code,
+            },
+            "references": list(self.references),
+            "push": self.push,
+            "pushReason": self.push_reason,
+            "pushed": list(self.pushed),
+            "digests": dict(self.digests),
+            "imageId": self.image_id,
+            "platform": self.platform,
+            "labels": dict(self.labels),
+            "timings": {phase: round(value, 3) for phase, value in self.timings.items()},
+            "failure": None if self.failure is None else str(self.failure),
+            "failedPhase": self.failed_phase or None,
+            "statusNote": self.status_note or None,
+        }
 
     def status(self) -> tuple[str, str]:
         """(state, description) of the `gitops-action/build` commit status."""

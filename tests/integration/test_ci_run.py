@@ -106,6 +106,9 @@ def ci_run(
     return Run(result, output, summary)
 
 
+FAKE_CREDENTIALS = {"GITOPS_REGISTRY_USERNAME": "ci", "GITOPS_REGISTRY_PASSWORD": "dry-run-s3cret"}
+
+
 def credentials(registry: RegistryService, password: str | None = None) -> dict[str, str]:
     return {
         "GITOPS_REGISTRY_USERNAME": registry.username,
@@ -463,6 +466,74 @@ def test_unreachable_engine_is_exit_1_naming_docker_host(tmp_path: Path) -> None
     assert run.code == 1
     (error,) = run.errors()
     assert str(socket_path) in error
+
+
+# -- dry run and JSON -------------------------------------------------------------------
+
+
+def test_dry_run_plans_without_tests_docker_or_files(tmp_path: Path) -> None:
+    marker = tmp_path / "tests-ran"
+    with CountingListener() as engine:
+        run = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            extra_env={**FAKE_CREDENTIALS, "GITOPS_TEST_COMMAND": f"touch {marker}"},
+            args=("--dry-run",),
+        )
+    assert run.code == 0, run.stderr
+    assert engine.connections == 0
+    assert not marker.exists()
+    assert run.output_text == "" and run.summary == ""
+    image = "127.0.0.1:5000/acme/app"
+    lines = run.stdout.splitlines()
+    assert lines[:6] == [
+        "skipped=false",
+        f"test-command=touch {marker}",
+        "push=true",
+        f"tag={image}:v1.2.3",
+        f"tag={image}:latest",
+        f"tag={image}:sha-89abcde",
+    ]
+    assert f"label=org.opencontainers.image.revision={SHA}" in lines
+    assert FAKE_CREDENTIALS["GITOPS_REGISTRY_PASSWORD"] not in run.stdout + run.stderr
+
+
+def test_dry_run_still_refuses_bad_input_with_exit_2(tmp_path: Path) -> None:
+    with CountingListener() as engine:
+        run = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            args=("--dry-run", "--file", "missing/Dockerfile"),
+        )
+    assert run.code == 2
+    assert engine.connections == 0
+    (error,) = run.errors()
+    assert "Dockerfile 'missing/Dockerfile' does not exist" in error
+
+
+def test_json_output_is_the_report_and_agrees_with_the_step_outputs(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
+) -> None:
+    repo = unique_repo("json")
+    image = f"{registry.host}/{repo}"
+    run = ci_run(
+        tmp_path,
+        image=image,
+        docker_host=dockerd.docker_host,
+        extra_env=credentials(registry),
+        args=("--output", "json"),
+    )
+    assert run.code == 0, run.stderr
+    record = json.loads(run.stdout)
+    assert record["outputs"] == run.outputs
+    assert record["result"] == "pushed" and record["dryRun"] is False
+    assert record["pushed"] == [f"{image}:{tag}" for tag in ("v1.2.3", "latest", "sha-89abcde")]
+    assert set(record["digests"].values()) == {registry.manifest_digest(repo, "v1.2.3")}
+    assert list(record["timings"]) == ["skip check", "registry login", "build", "push", "total"]
+    assert record["failure"] is None
+    assert registry.password not in run.stdout
 
 
 # -- skipping ---------------------------------------------------------------------------

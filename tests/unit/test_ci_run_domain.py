@@ -247,3 +247,19 @@ def test_labels_fall_back_to_the_api_when_appending_is_unsafe(
 
 def test_escape_directive_with_backslash_is_fine() -> None:
     assert bi.dockerfile_with_labels("# escape=\\\nFROM scratch\n", {"a": "1"}) is not None
+
+
+def test_a_skipped_or_failed_dry_run_plans_nothing_more() -> None:
+    skipped = RunReport(skipped=True, dry_run=True, references=("r.example/app:v1",))
+    assert skipped.plan_lines() == ["skipped=true"]
+    failed = RunReport(dry_run=True, failure=InvalidBuildInput("bad"), references=("r/a:v1",))
+    assert failed.plan_lines() == ["skipped=false"]
+    planned = RunReport(dry_run=True, references=("r.example/app:v1",), push=False)
+    assert planned.result == "planned (dry run)"
+    assert planned.plan_lines() == [
+        "skipped=false",
+        "test-command=",
+        "push=false",
+        "tag=r.example/app:v1",
+    ]
+    assert planned.as_record()["outputs"]["tags"] == ""  # nothing was built
