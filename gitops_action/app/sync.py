@@ -314,7 +314,7 @@ class _Run:
                 self._keep(entry, "not applied by gitops-action; dropped from the inventory")
                 continue
             if self.options.exclude_install and is_install_object(live):
-                self._keep(entry, "the tool's own install (left out of sync); never pruned")
+                self._keep(entry, "the tool's own install, left out of sync; never pruned")
                 continue
             action = Action.PRUNE if self.options.prune else Action.KEEP
             note = "" if self.options.prune else "prune disabled"

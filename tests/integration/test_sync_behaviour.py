@@ -742,7 +742,7 @@ def test_objects_of_the_install_are_never_pruned(kube: Kube, tmp_path: Path) -> 
     assert f"v1/ServiceAccount/{ns}/gitops-action" in inventory_lines(kube, ns)
 
     result = ok(run_sync(kube, tmp_path))
-    kept = "kept (the tool's own install (left out of sync); never pruned)"
+    kept = "kept (the tool's own install, left out of sync; never pruned)"
     assert f"ServiceAccount/{ns}/gitops-action {kept}" in lines(result)
     assert f"Secret/{ns}/gitops-action-git {kept}" in lines(result)
     assert get(kube, "v1", "ServiceAccount", "gitops-action", ns) is not None
