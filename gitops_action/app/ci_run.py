@@ -134,7 +134,7 @@ class _Phases:
 def run(options: RunOptions, environ: Mapping[str, str], console: Console) -> RunReport:
     """Do the whole run; the report says what happened (`report.failure` if it failed)."""
     started = time.monotonic()
-    report = RunReport()
+    report = RunReport(dry_run=options.dry_run)
     phases = _Phases(report)
     with phases.phase("skip check"):
         verdict = should_skip.evaluate(environ, options.bots)
@@ -215,7 +215,6 @@ def _build_and_push(
         created=build_inputs.rfc3339(_build_time(environ)),
     )
     if options.dry_run:
-        report.dry_run = True
         report.test_command = options.test_command.strip()
         where = "pushed" if plan.push else f"not pushed ({plan.push_reason})"
         console.info(f"dry run: would build {', '.join(report.references)}, {where}")

@@ -513,6 +513,32 @@ def test_dry_run_still_refuses_bad_input_with_exit_2(tmp_path: Path) -> None:
     assert "Dockerfile 'missing/Dockerfile' does not exist" in error
 
 
+def test_a_skipped_or_refused_dry_run_still_reports_itself_as_a_dry_run(tmp_path: Path) -> None:
+    with CountingListener() as engine:
+        skipped = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            ref="refs/heads/main",
+            event=push_event("refs/heads/main", by=BOT),
+            extra_env={"GITOPS_BOT": "gitops-bot"},
+            args=("--dry-run", "--output", "json"),
+        )
+        refused = ci_run(
+            tmp_path,
+            image="127.0.0.1:5000/acme/app",
+            docker_host=engine.docker_host,
+            args=("--dry-run", "--output", "json", "--file", "missing/Dockerfile"),
+        )
+    assert engine.connections == 0
+    assert skipped.code == 0, skipped.stderr
+    assert json.loads(skipped.stdout)["dryRun"] is True
+    assert json.loads(skipped.stdout)["result"] == "skipped"
+    assert skipped.output_text == "" and skipped.summary == ""
+    assert refused.code == 2
+    assert json.loads(refused.stdout)["dryRun"] is True
+
+
 def test_json_output_is_the_report_and_agrees_with_the_step_outputs(
     tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
 ) -> None:
