@@ -19,7 +19,7 @@ process so machine noise hits both alike; figures are medians.
   (the runner's `python3` + `gitops_action/app/should_skip.py`, stdlib only),
   and as `gitops-action ci run` decides it; beside a bare `python3 -c pass`.
 
-The services are the test fixtures' own classes (tests/services), started the
+The services are the test fixtures' own classes (testbed), started the
 way the fixtures start them. Needs root (dockerd), docker-registry, htpasswd,
 and the docker CLI (/usr/bin/docker or /usr/local/bin/docker).
 
@@ -44,9 +44,9 @@ from common import GITOPS, interleave, report
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.services.dockerd import DockerEngine  # noqa: E402
-from tests.services.process import start_with_port_retry  # noqa: E402
-from tests.services.registry import RegistryService  # noqa: E402
+from testbed.dockerd import DockerEngine  # noqa: E402
+from testbed.process import start_with_port_retry  # noqa: E402
+from testbed.registry import RegistryService  # noqa: E402
 
 SHA = "89abcdef0123456789abcdef0123456789abcdef"
 TAGS = ("v1.2.3", "latest", "sha-89abcde")

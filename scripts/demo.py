@@ -3,7 +3,7 @@
 Run by `bash scripts/demo.sh` after bootstrap (or `.venv/bin/python scripts/demo.py`).
 
 What it does, on free 127.0.0.1 ports and in one temp dir:
-  1. starts the real services the tests use (tests/services/): the Distribution
+  1. starts the real services the tests use (testbed/): the Distribution
      registry with an htpasswd user, a private dockerd that trusts it over plain
      HTTP, and a git smart-HTTP server with Basic auth;
   2. creates an "app" repo (a FROM scratch Dockerfile and a test script) and a
@@ -45,15 +45,15 @@ from pathlib import Path
 from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make `tests.services` importable
+if str(ROOT) not in sys.path:  # run as a script: make `testbed` importable
     sys.path.insert(0, str(ROOT))
 
-from tests.githubapi.runner import parse_file_command  # noqa: E402
-from tests.services.dockerd import DockerEngine  # noqa: E402
-from tests.services.git_server import GitHttpServer  # noqa: E402
-from tests.services.gitenv import git_env, run_git  # noqa: E402
-from tests.services.process import start_with_port_retry  # noqa: E402
-from tests.services.registry import RegistryService  # noqa: E402
+from testbed.githubapi.runner import parse_file_command  # noqa: E402
+from testbed.dockerd import DockerEngine  # noqa: E402
+from testbed.git_server import GitHttpServer  # noqa: E402
+from testbed.gitenv import git_env, run_git  # noqa: E402
+from testbed.process import start_with_port_retry  # noqa: E402
+from testbed.registry import RegistryService  # noqa: E402
 
 CONSOLE = Path(sys.executable).with_name("gitops-action")
 CLUSTER = ROOT / "cluster"
@@ -129,7 +129,7 @@ class Demo:
 
     # -- services ---------------------------------------------------------
     def start_services(self) -> None:
-        say("Starting the real services the tests use (tests/services/), on 127.0.0.1")
+        say("Starting the real services the tests use (testbed/), on 127.0.0.1")
         began = time.monotonic()
         self.registry = start_with_port_retry(lambda: RegistryService(self.work / "registry"))
         self.stack.callback(self.registry.stop)

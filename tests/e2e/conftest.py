@@ -9,8 +9,8 @@ import pytest
 
 from tests.e2e.support import World, make_world
 from tests.kubeapi.fixtures import Kube
-from tests.services.git_server import GitHttpServer
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 
 
 @pytest.fixture

@@ -29,11 +29,11 @@ from kubernetes import client
 
 from tests.integration.automate_support import CONSOLE, cli_env, log_records, seed_files
 from tests.kubeapi.fixtures import Kube
-from tests.services.git_server import GitHttpServer
-from tests.services.gitenv import run_git
-from tests.services.metrics_exporter import MetricsExporter
-from tests.services.prometheus import PrometheusService
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.gitenv import run_git
+from testbed.metrics_exporter import MetricsExporter
+from testbed.prometheus import PrometheusService
+from testbed.registry import RegistryService
 
 APP = "demo"
 """The seed tutorial's Deployment (cluster/deployment.yaml)."""

@@ -26,15 +26,15 @@ from tests.integration.automate_support import human_commit
 from tests.integration.test_ci_run import ci_run, credentials
 from tests.integration.test_holds import HUMAN
 from tests.kubeapi.fixtures import Kube
-from tests.services.dockerd import DockerEngine
-from tests.services.gitenv import run_git
-from tests.services.metrics_exporter import MetricsExporter
-from tests.services.prometheus import PrometheusService
-from tests.services.registry import RegistryService
+from testbed.dockerd import DockerEngine
+from testbed.gitenv import run_git
+from testbed.metrics_exporter import MetricsExporter
+from testbed.prometheus import PrometheusService
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 
-SHA_TAG = "sha-89abcde"  # tests.actionrunner.scenario.SHA, the commit CI builds
+SHA_TAG = "sha-89abcde"  # testbed.actionrunner.scenario.SHA, the commit CI builds
 
 
 def _writes(kube: Kube, **filters: str) -> int | None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.integration.automate_support import ROOT, Cli, cli_env, seed_files
 from tests.kubeapi.fixtures import Kube
-from tests.services.git_server import GitHttpServer
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 
 INSTALL_RENDER = ROOT / "cluster" / "gitops-system" / "gitops-action.yaml"
 

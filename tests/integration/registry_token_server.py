@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.services.ports import LOCALHOST
-from tests.services.threaded_server import ThreadedHttpServer
+from testbed.ports import LOCALHOST
+from testbed.threaded_server import ThreadedHttpServer
 
 SERVICE = "token-test"
 

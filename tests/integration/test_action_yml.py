@@ -1,4 +1,4 @@
-"""The real action.yml, run step by step by the runner-like harness (tests/actionrunner).
+"""The real action.yml, run step by step by the runner-like harness (testbed/actionrunner).
 
 What the harness does NOT run: the two steps that call other actions,
 actions/setup-python and actions/cache (no network, no toolcache here). They
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.actionrunner.runner import ActionRun, ActionRunner
-from tests.actionrunner.scenario import (
+from testbed.actionrunner.runner import ActionRun, ActionRunner
+from testbed.actionrunner.scenario import (
     BOT,
     SHA,
     CountingListener,
@@ -28,9 +28,9 @@ from tests.actionrunner.scenario import (
     pull_request_event,
     push_event,
 )
-from tests.githubapi.runner import parse_workflow_command
-from tests.services.dockerd import DockerEngine
-from tests.services.registry import RegistryService
+from testbed.githubapi.runner import parse_workflow_command
+from testbed.dockerd import DockerEngine
+from testbed.registry import RegistryService
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = str(Path(sys.executable).absolute())

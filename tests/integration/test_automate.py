@@ -19,8 +19,8 @@ from tests.integration.automate_support import (
     seed_files,
     tag_list_statuses,
 )
-from tests.services.git_server import GitHttpServer
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.integration.automate_support import Cli, cli_env, log_records, seed_files
-from tests.services.git_server import GitHttpServer
-from tests.services.paging_registry import PagingRegistry
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.paging_registry import PagingRegistry
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.githubapi.pulls import PullRequests
-from tests.githubapi.server import GitHubApiStub
+from testbed.githubapi.pulls import PullRequests
+from testbed.githubapi.server import GitHubApiStub
 from tests.integration.automate_support import Cli, cli_env, human_commit, log_records, seed_files
-from tests.services.git_server import GitHttpServer
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -27,8 +27,8 @@ from tests.integration.automate_support import (
     log_records,
     seed_files,
 )
-from tests.services.git_server import GitHttpServer
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.integration.automate_support import Cli, cli_env, human_commit, log_records, seed_files
-from tests.services.git_server import GitDaemon, GitHttpServer
-from tests.services.gitenv import run_git
-from tests.services.registry import RegistryService
+from testbed.git_server import GitDaemon, GitHttpServer
+from testbed.gitenv import run_git
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 
@@ -89,7 +89,7 @@ def test_branch_comes_from_the_automation_over_git_daemon(
 def test_a_repo_without_main_uses_its_default_branch_from_a_local_path(
     registry: RegistryService, git_env: dict[str, str], tmp_path: Path
 ) -> None:
-    from tests.services.git_repos import BareRepos
+    from testbed.git_repos import BareRepos
 
     _repo, image = _images(registry, "master", "v1.1.0")
     files = seed_files(image)

@@ -22,11 +22,11 @@ from gitops_action.app.holds import RepoTarget
 from gitops_action.domain.canary_objects import STATUS_KEY
 from gitops_action.domain.errors import KubeApiError
 from tests.kubeapi.fixtures import Kube
-from tests.services.git_server import GitDaemon
-from tests.services.metrics_exporter import MetricsExporter
-from tests.services.ports import free_port
-from tests.services.prometheus import PrometheusService
-from tests.services.threaded_server import ThreadedHttpServer
+from testbed.git_server import GitDaemon
+from testbed.metrics_exporter import MetricsExporter
+from testbed.ports import free_port
+from testbed.prometheus import PrometheusService
+from testbed.threaded_server import ThreadedHttpServer
 
 pytestmark = pytest.mark.services
 

@@ -3,7 +3,7 @@
 Each test runs the console script in a subprocess with a clean environment
 (no inherited GITHUB_* / GITOPS_*), a GitHub-shaped event file and its own
 repository name in the session registry. Outputs are read back with the
-runner's parser (tests/githubapi/runner.py), never with our own formatter.
+runner's parser (testbed/githubapi/runner.py), never with our own formatter.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from gitops_action.adapters import docker_build
 from gitops_action.domain.build_inputs import BuildSpec
 from gitops_action.domain.redact import Redactor
-from tests.actionrunner.scenario import (
+from testbed.actionrunner.scenario import (
     BOT,
     SHA,
     CountingListener,
@@ -29,11 +29,11 @@ from tests.actionrunner.scenario import (
     pull_request_event,
     push_event,
 )
-from tests.githubapi.runner import parse_file_command, parse_workflow_command
-from tests.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
-from tests.githubapi.shapes import GitIdentity
-from tests.services.dockerd import DockerEngine
-from tests.services.registry import RegistryService
+from testbed.githubapi.runner import parse_file_command, parse_workflow_command
+from testbed.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
+from testbed.githubapi.shapes import GitIdentity
+from testbed.dockerd import DockerEngine
+from testbed.registry import RegistryService
 
 SCRIPT = str(Path(sys.executable).with_name("gitops-action"))
 ADA = GitIdentity("Ada Lovelace", "ada@acme.example")

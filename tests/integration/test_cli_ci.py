@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.githubapi.runner import parse_file_command
-from tests.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
-from tests.githubapi.shapes import GitIdentity
+from testbed.githubapi.runner import parse_file_command
+from testbed.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
+from testbed.githubapi.shapes import GitIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = str(Path(sys.executable).with_name("gitops-action"))

@@ -11,8 +11,8 @@ import pytest
 from gitops_action.adapters import github_api as adapter
 from gitops_action.app import should_skip
 from gitops_action.domain.errors import GitHubApiError
-from tests.githubapi.server import DEFAULT_TOKEN, GitHubApiStub, Reply
-from tests.githubapi.shapes import GitIdentity
+from testbed.githubapi.server import DEFAULT_TOKEN, GitHubApiStub, Reply
+from testbed.githubapi.shapes import GitIdentity
 
 REPO = "acme/app"
 BOT = GitIdentity("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")

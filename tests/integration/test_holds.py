@@ -19,9 +19,9 @@ from tests.integration.automate_support import (
     log_records,
     seed_files,
 )
-from tests.services.git_server import GitHttpServer
-from tests.services.gitenv import run_git
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.gitenv import run_git
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

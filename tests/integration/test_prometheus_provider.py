@@ -15,9 +15,9 @@ from gitops_action.domain.canary_config import (
 from gitops_action.domain.config import ObjectKey, Source
 from gitops_action.domain.errors import InvalidConfig, MetricQueryFailed
 from gitops_action.domain.metrics import BuiltinMetrics, judge, plan_query
-from tests.services.metrics_exporter import MetricsExporter
-from tests.services.ports import free_port
-from tests.services.prometheus import PrometheusService
+from testbed.metrics_exporter import MetricsExporter
+from testbed.ports import free_port
+from testbed.prometheus import PrometheusService
 
 pytestmark = pytest.mark.services
 

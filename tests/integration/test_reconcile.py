@@ -15,8 +15,8 @@ from kubernetes import client
 from tests.integration.automate_support import CONSOLE, log_records, tag_list_statuses
 from tests.integration.reconcile_support import setup
 from tests.kubeapi.fixtures import Kube
-from tests.services.git_server import GitHttpServer
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -33,10 +33,10 @@ from tests.integration.automate_support import (
 )
 from tests.integration.reconcile_support import Setup, setup
 from tests.kubeapi.fixtures import Kube
-from tests.services.git_server import GitHttpServer
-from tests.services.gitenv import run_git
-from tests.services.paging_registry import PagingRegistry
-from tests.services.registry import RegistryService
+from testbed.git_server import GitHttpServer
+from testbed.gitenv import run_git
+from testbed.paging_registry import PagingRegistry
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

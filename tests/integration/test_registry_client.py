@@ -28,9 +28,9 @@ from gitops_action.adapters.registry import (
 )
 from gitops_action.domain.errors import OperationFailed, RegistryError
 from tests.integration.registry_token_server import TokenRegistry, TokenRequest
-from tests.services.paging_registry import PagingRegistry
-from tests.services.ports import LOCALHOST, free_port
-from tests.services.registry import RegistryService
+from testbed.paging_registry import PagingRegistry
+from testbed.ports import LOCALHOST, free_port
+from testbed.registry import RegistryService
 
 SECRET = "s3cret-Pa55word-xyz"
 

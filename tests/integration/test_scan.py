@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.automate_support import Cli, cli_env, seed_files
-from tests.services.gitenv import write_tree
-from tests.services.registry import RegistryService
+from testbed.gitenv import write_tree
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

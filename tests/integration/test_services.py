@@ -15,14 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services.dockerd import DockerEngine
-from tests.services.git_server import GitDaemon, GitHttpServer
-from tests.services.gitenv import run_git
-from tests.services.images import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_ACCEPT, OCI_INDEX
-from tests.services.metrics_exporter import MetricsExporter
-from tests.services.paging_registry import PagingRegistry
-from tests.services.prometheus import PrometheusService
-from tests.services.registry import RegistryService
+from testbed.dockerd import DockerEngine
+from testbed.git_server import GitDaemon, GitHttpServer
+from testbed.gitenv import run_git
+from testbed.images import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_ACCEPT, OCI_INDEX
+from testbed.metrics_exporter import MetricsExporter
+from testbed.paging_registry import PagingRegistry
+from testbed.prometheus import PrometheusService
+from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.githubapi.runner import parse_file_command
+from testbed.githubapi.runner import parse_file_command
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = ROOT / "gitops_action" / "app" / "should_skip.py"

@@ -12,8 +12,8 @@ import pytest
 
 from gitops_action.adapters.webhooks import Payload, call, call_all, send_event
 from gitops_action.domain.canary_config import Webhook
-from tests.services.ports import free_port
-from tests.services.threaded_server import ThreadedHttpServer
+from testbed.ports import free_port
+from testbed.threaded_server import ThreadedHttpServer
 
 
 class HookServer:

@@ -26,7 +26,7 @@ from tests.kubeapi.knobs import Knobs, RequestAttributes
 from tests.kubeapi.operations import Api, Options, Target, load_yaml
 from tests.kubeapi.recorder import Recorder, Request
 from tests.kubeapi.store import Clock, Store
-from tests.services.threaded_server import ThreadedHttpServer
+from testbed.threaded_server import ThreadedHttpServer
 
 Response = tuple[int, dict[str, str], bytes]
 _NAMESPACE_SUBRESOURCES = ("status", "finalize")

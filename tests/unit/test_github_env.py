@@ -1,6 +1,6 @@
 """Runner I/O: env, event files, $GITHUB_OUTPUT and workflow commands.
 
-Outputs and commands are read back with tests/githubapi/runner.py, an
+Outputs and commands are read back with testbed/githubapi/runner.py, an
 independent statement of how actions/runner parses them.
 """
 
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gitops_action.adapters import github_env
-from tests.githubapi.runner import parse_file_command, parse_workflow_command
+from testbed.githubapi.runner import parse_file_command, parse_workflow_command
 
 
 def test_from_environ_reads_the_variables_and_prefers_the_gitops_token() -> None:

@@ -16,7 +16,7 @@ actions/runner does for a composite action:
 - `shell: bash` runs `bash --noprofile --norc -eo pipefail {0}` on a script
   file written to `RUNNER_TEMP`;
 - workflow commands on stdout and stderr (`::add-mask::`, `::error::`,
-  `::group::` ...) are parsed with tests/githubapi/runner.py; every registered
+  `::group::` ...) are parsed with testbed/githubapi/runner.py; every registered
   mask is applied to the log lines printed after it (the add-mask line itself
   shows `***`), as the runner's secret masker does.
 
@@ -40,8 +40,8 @@ from typing import Any
 
 import yaml
 
-from tests.actionrunner import expressions
-from tests.githubapi.runner import WorkflowCommand, parse_file_command, parse_workflow_command
+from testbed.actionrunner import expressions
+from testbed.githubapi.runner import WorkflowCommand, parse_file_command, parse_workflow_command
 
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
 

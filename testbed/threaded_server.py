@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.services.ports import LOCALHOST
+from testbed.ports import LOCALHOST
 
 
 class ThreadedHttpServer:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.services.metrics_exporter import READY_METRIC, MetricsExporter
-from tests.services.ports import LOCALHOST, free_port
-from tests.services.process import ServiceProcess
+from testbed.metrics_exporter import READY_METRIC, MetricsExporter
+from testbed.ports import LOCALHOST, free_port
+from testbed.process import ServiceProcess
 
 EXPORTER_JOB = "exporter"
 

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.services.gitenv import run_git, write_tree
+from testbed.gitenv import run_git, write_tree
 
 Files = Mapping[str, str | bytes]
 

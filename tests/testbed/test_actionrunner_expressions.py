@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.actionrunner.expressions import (
+from testbed.actionrunner.expressions import (
     ExpressionError,
     condition,
     evaluate,

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from tests.services.images import (
+from testbed.images import (
     MANIFEST_ACCEPT,
     Blob,
     Image,
@@ -35,8 +35,8 @@ from tests.services.images import (
     make_index,
     parse_platform,
 )
-from tests.services.ports import LOCALHOST, free_port
-from tests.services.process import ServiceProcess
+from testbed.ports import LOCALHOST, free_port
+from testbed.process import ServiceProcess
 
 DEFAULT_USER = "gitops"
 DEFAULT_PASSWORD = "registry-pass-123"

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from tests.services.process import ServiceProcess
+from testbed.process import ServiceProcess
 
 DOCKERFILE = "FROM scratch\nCOPY . /\n"
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from tests.services.ports import LOCALHOST, free_port
+from testbed.ports import LOCALHOST, free_port
 
 READY_METRIC = "gitops_test_exporter_up"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -6,8 +6,8 @@ import pytest
 
 from gitops_action.adapters import github_api as adapter
 from gitops_action.domain.errors import GitHubApiError
-from tests.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
-from tests.githubapi.shapes import GitIdentity
+from testbed.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
+from testbed.githubapi.shapes import GitIdentity
 
 REPO = "acme/app"
 SHA = "5" * 40

@@ -20,8 +20,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.githubapi import shapes
-from tests.githubapi.server import GitHubApiStub, Params, Recorded, Reply
+from testbed.githubapi import shapes
+from testbed.githubapi.server import GitHubApiStub, Params, Recorded, Reply
 
 
 def pull_request(

@@ -1,7 +1,7 @@
 """A local stand-in for the GitHub REST API, for PyGithub in tests.
 
 A stdlib `ThreadingHTTPServer` on 127.0.0.1 in a thread of the test process.
-It serves what our adapters call, with GitHub's JSON shapes (tests/githubapi/
+It serves what our adapters call, with GitHub's JSON shapes (testbed/githubapi/
 shapes.py), status codes and auth behaviour, and records every request so a
 test can assert what was asked (and how often).
 
@@ -35,8 +35,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.githubapi import shapes
-from tests.services.threaded_server import ThreadedHttpServer
+from testbed.githubapi import shapes
+from testbed.threaded_server import ThreadedHttpServer
 
 LOCALHOST = "127.0.0.1"
 DEFAULT_TOKEN = "ghs_stubtoken0000000000000000000000000000"

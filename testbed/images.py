@@ -126,7 +126,7 @@ def make_image(
         "created": CREATED,
         "config": {"Labels": dict(labels or {})},
         "rootfs": {"type": "layers", "diff_ids": [sha256_digest(tar)]},
-        "history": [{"created": CREATED, "created_by": "tests.services.images"}],
+        "history": [{"created": CREATED, "created_by": "testbed.images"}],
     }
     config = Blob(OCI_CONFIG if oci else DOCKER_CONFIG, canonical_json(config_doc))
     media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST

@@ -3,7 +3,7 @@
 Until tests/conftest.py lists this module in `pytest_plugins`, a test module
 imports the fixture itself:
 
-    from tests.githubapi.fixtures import github_api  # noqa: F401
+    from testbed.githubapi.fixtures import github_api  # noqa: F401
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.githubapi.server import GitHubApiStub
+from testbed.githubapi.server import GitHubApiStub
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from urllib.parse import quote
 
 import httpx
 
-from tests.services.git_repos import BareRepos
-from tests.services.gitenv import run_git
-from tests.services.ports import LOCALHOST, free_port
-from tests.services.process import ServiceProcess
+from testbed.git_repos import BareRepos
+from testbed.gitenv import run_git
+from testbed.ports import LOCALHOST, free_port
+from testbed.process import ServiceProcess
 
 SERVER_SCRIPT = Path(__file__).with_name("git_http_server.py")
 DEFAULT_USER = "git-bot"

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import gitenv
-from tests.services.dockerd import DockerEngine
-from tests.services.git_server import GitDaemon, GitHttpServer
-from tests.services.metrics_exporter import MetricsExporter
-from tests.services.paging_registry import PagingRegistry
-from tests.services.process import start_with_port_retry
-from tests.services.prometheus import PrometheusService
-from tests.services.registry import RegistryService
+from testbed import gitenv
+from testbed.dockerd import DockerEngine
+from testbed.git_server import GitDaemon, GitHttpServer
+from testbed.metrics_exporter import MetricsExporter
+from testbed.paging_registry import PagingRegistry
+from testbed.process import start_with_port_retry
+from testbed.prometheus import PrometheusService
+from testbed.registry import RegistryService
 
 
 def require_programs(*names: str) -> None:

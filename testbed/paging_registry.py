@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.services.ports import LOCALHOST
-from tests.services.threaded_server import ThreadedHttpServer
+from testbed.ports import LOCALHOST
+from testbed.threaded_server import ThreadedHttpServer
 
 _TAGS_PATH = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 _ERROR_CODES = {

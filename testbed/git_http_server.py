@@ -2,7 +2,7 @@
 
 Run as a program (`python git_http_server.py --root DIR --port N`; the
 credentials come from GIT_SERVER_USER / GIT_SERVER_PASSWORD so they never show
-in `ps`). `tests/services/git_server.py` starts and controls it.
+in `ps`). `testbed/git_server.py` starts and controls it.
 
 Why a separate process and not a thread of pytest: every request forks
 `git http-backend`, and git clients under test run as subprocesses that may
