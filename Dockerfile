@@ -9,6 +9,16 @@
 #   compiled at build time and never written at run time;
 # - git and ssh for the config repo; no pip cache; OCI labels come from the action.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG GO_IMAGE=golang:1.26-bookworm
+
+# kustomize, built from its Go module at the version Flux's kustomize-controller pins
+# (tools/kustomize/go.mod), the same way tools/build.sh builds it for the tests: sync
+# renders every Flux Kustomization with it.
+FROM ${GO_IMAGE} AS kustomize
+WORKDIR /src
+COPY tools/kustomize/ ./
+RUN CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags "-s -w $(grep -v '^#' ldflags | tr '\n' ' ')" -o /out/ tool
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -27,6 +37,7 @@ RUN apt-get update \
       --shell /usr/sbin/nologin gitops \
  && install -d -o 65532 -g 65532 -m 0750 /cache
 COPY --from=build /install /usr/local
+COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
 ENV HOME=/tmp \
     XDG_CACHE_HOME=/cache \
     GITOPS_CACHE_DIR=/cache \

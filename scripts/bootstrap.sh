@@ -41,3 +41,8 @@ if [ ! -e "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# kustomize (sync builds every Flux Kustomization with it), from its Go module at the
+# version Flux pins (tools/kustomize); tools/build.sh caches it by module, so only the
+# first run on a machine compiles (about 30 s on 2 cores).
+tools/build.sh kustomize >/dev/null
