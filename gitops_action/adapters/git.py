@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_action.adapters.git_auth import GitAuth
+from gitops_action.adapters.git_auth import GitAuth, display_url
 from gitops_action.domain.errors import ConfigError, GitError, PushRejected
 
 log = logging.getLogger("gitops_action.git")
@@ -119,7 +119,8 @@ class GitWorkspace:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.auth = auth
-        self.url = auth.url
+        self.url = display_url(auth.url)
+        """The remote as messages may show it (the configured one is `auth.url`)."""
         self.cache_root = cache_root
         self.path = cache_root / "repos" / _cache_name(auth.url)
         self.timeout = timeout
@@ -170,7 +171,7 @@ class GitWorkspace:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path.mkdir(parents=True)
             self._git("init", "--quiet", what="init the cache")
-            self._git("remote", "add", "origin", self.url, what="configure the remote")
+            self._git("remote", "add", "origin", self.auth.url, what="configure the remote")
             for key, value in (
                 ("core.autocrlf", "false"),
                 ("advice.detachedHead", "false"),
@@ -180,7 +181,7 @@ class GitWorkspace:
         else:
             for stale in ("index.lock", "shallow.lock", "HEAD.lock"):
                 (self.path / ".git" / stale).unlink(missing_ok=True)
-            self._git("config", "remote.origin.url", self.url, what="configure the remote")
+            self._git("config", "remote.origin.url", self.auth.url, what="configure the remote")
         self.fetch(branch, depth=depth if fresh else None, extra_refspecs=extra)
         return self.reset(remote_ref(branch))
 
@@ -421,9 +422,14 @@ def remote_ref(branch: str) -> str:
 
 
 def _cache_name(url: str) -> str:
-    """`<last path element>-<12 hex of the clean URL>`: readable and unique per remote."""
-    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", url.rstrip("/").rsplit("/", 1)[-1])
+    """`<last path element>-<12 hex of the URL>`: readable and unique per remote.
+
+    Both come from the URL without userinfo, query or fragment, so no secret
+    a URL carries ends up in a directory name (`ls` of the cache shows them).
+    """
+    bare = re.sub(r"[?#].*$", "", re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1", url))
+    digest = hashlib.sha256(bare.encode()).hexdigest()[:12]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", bare.rstrip("/").rsplit("/", 1)[-1])
     stem = stem.removesuffix(".git").strip(".-") or "repo"
     return f"{stem[:40]}-{digest}"
 

@@ -11,8 +11,11 @@ messages, and an argv is visible to every user of the machine (`ps`). So:
   `http.<origin>/.extraHeader`, set through the `GIT_CONFIG_COUNT` /
   `GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n` environment of the git process
   only (never argv, never a file, never a credential helper that could store
-  it); the header is scoped to the remote's origin, so a redirect elsewhere
-  does not carry it;
+  it). git itself would carry that header on: after a redirect of its first
+  request it sends every later one (upload-pack, receive-pack) to the new
+  base URL with the same extra headers, so with credentials
+  `http.followRedirects` is `false`: a remote that redirects is refused, and
+  the token only ever goes to the origin it was given for;
 - an ssh key is named in `GIT_SSH_COMMAND` (`-i KEY -o IdentitiesOnly=yes
   -o StrictHostKeyChecking=accept-new`, known hosts kept in the cache dir);
 - every message that could hold a URL or git's stderr passes `redact`, which
@@ -42,12 +45,24 @@ SSH_KEY_ENV = "GITOPS_GIT_SSH_KEY"
 DEFAULT_USERNAME = "git"
 
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+_QUERY_VALUE = re.compile(
+    r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#]*\?|(?<=[^\s?#])&)([^=&#\s]+)=[^&#\s'\"]*"
+)
 _SCP_LIKE = re.compile(r"^(?:[^@/:\s]+@)?[^/:\s]+:(?!//)")
 
 
 def redact_url(url: str) -> str:
-    """`url` with any `user:pass@` replaced by `***@` (scp-like `git@host:` is kept: no secret)."""
-    return _USERINFO.sub(r"\1***@", url)
+    """`url` with any `user:pass@` replaced by `***@` and query values by `***`.
+
+    scp-like `git@host:` is kept (no secret). Query strings are masked whole
+    (`?token=***`): a URL's query is where signed and token URLs keep theirs.
+    """
+    return _QUERY_VALUE.sub(r"\1\2=***", _USERINFO.sub(r"\1***@", url))
+
+
+def display_url(url: str) -> str:
+    """What a message may say about a remote: no userinfo, no query values."""
+    return redact_url(url)
 
 
 def is_http(url: str) -> bool:
@@ -108,7 +123,13 @@ def _http_auth(url: str, environ: Mapping[str, str], redactor: Redactor) -> GitA
     redactor.add(password, username)
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     origin = urlunsplit((parts.scheme, _host_port(parts), "/", "", ""))
-    env = _config_env(environ, {f"http.{origin}.extraHeader": f"Authorization: Basic {token}"})
+    env = _config_env(
+        environ,
+        {
+            f"http.{origin}.extraHeader": f"Authorization: Basic {token}",
+            "http.followRedirects": "false",
+        },
+    )
     redactor.add(token)
     return GitAuth(clean, env, redactor, f'user "{username}" from {source}')
 
@@ -116,6 +137,7 @@ def _http_auth(url: str, environ: Mapping[str, str], redactor: Redactor) -> GitA
 def _ssh_auth(
     url: str, environ: Mapping[str, str], redactor: Redactor, known_hosts: Path | None
 ) -> GitAuth:
+    url = _without_ssh_password(url, redactor)
     key = environ.get(SSH_KEY_ENV, "")
     if not key:
         return GitAuth(url, {}, redactor, "ssh agent or default keys")
@@ -136,6 +158,22 @@ def _ssh_auth(
         command += ["-o", f"UserKnownHostsFile={known_hosts}"]
     env = {"GIT_SSH_COMMAND": shlex.join(command)}
     return GitAuth(url, env, redactor, f"ssh key {key} from {SSH_KEY_ENV}")
+
+
+def _without_ssh_password(url: str, redactor: Redactor) -> str:
+    """`ssh://user:pass@host/r` as `ssh://user@host/r`: ssh never takes a password from a URL
+    here (BatchMode), and it must reach neither `.git/config` nor a message."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    redactor.add(parts.password)
+    redactor.add(unquote(parts.password))
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(
+        (parts.scheme, user + _host_port(parts), parts.path, parts.query, parts.fragment)
+    )
 
 
 def _without_userinfo(parts: SplitResult) -> str:

@@ -52,8 +52,10 @@ def test_a_password_alone_uses_the_git_username_and_existing_config_is_kept() ->
         "https://github.com/o/r.git",
         {"GITOPS_GIT_PASSWORD": "tok", "GIT_CONFIG_COUNT": "1"},
     )
-    assert auth.env["GIT_CONFIG_COUNT"] == "2"
+    assert auth.env["GIT_CONFIG_COUNT"] == "3"
     assert "GIT_CONFIG_KEY_1" in auth.env and "GIT_CONFIG_KEY_0" not in auth.env
+    assert auth.env["GIT_CONFIG_KEY_2"] == "http.followRedirects"
+    assert auth.env["GIT_CONFIG_VALUE_2"] == "false"
     assert auth.env["GIT_CONFIG_VALUE_1"].endswith(base64.b64encode(b"git:tok").decode())
 
 
