@@ -31,6 +31,7 @@ from gitops_action.domain.errors import GitopsError
 from gitops_action.domain.marker_values import MarkerValue, by_policy, marker_values
 from gitops_action.domain.markers import MARKER_BYTES, PolicyRef
 from gitops_action.domain.policies import Selection
+from gitops_action.domain.untrusted import is_oci_tag
 
 log = logging.getLogger("gitops_action.scan")
 
@@ -132,6 +133,13 @@ class Scanner:
         except GitopsError as error:
             spent = self.client.request_count - before
             return TagListing(None, f"{repository.description}: {error}", spent)
+        invalid = sum(not is_oci_tag(tag) for tag in listed.tags)
+        if invalid:
+            log.warning(
+                "%s: the registry listed %d tag(s) that are not OCI tags; dropped before selection",
+                repository.description,
+                invalid,
+            )
         return TagListing(listed.tags, None, listed.requests)
 
     def _credentials(self, repository: ImageRepository) -> Credentials | None:

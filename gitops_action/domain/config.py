@@ -178,9 +178,16 @@ class ImagePolicy(FluxObject):
         return PolicyRef(self.key.namespace, self.key.name)
 
     def select(self, tags: Iterable[str], repository: ImageRepository) -> Selection:
-        """Run the policy over `tags` with `repository`'s exclusion list, as Flux does."""
+        """Run the policy over registry `tags` with `repository`'s exclusion list, as Flux does.
+
+        Tags that are not OCI tags are dropped first (`domain.untrusted`).
+        """
         return select_tag(
-            tags, self.policy, tag_filter=self.tag_filter, exclusions=repository.exclusions
+            tags,
+            self.policy,
+            tag_filter=self.tag_filter,
+            exclusions=repository.exclusions,
+            oci_only=True,
         )
 
 

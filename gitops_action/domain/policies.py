@@ -35,6 +35,12 @@ Differences from Flux, chosen so the result is useful and deterministic:
 Regexes are Python `re` syntax, which agrees with Go RE2 on the usual
 constructs; Go's ``(?<name>...)`` group spelling is accepted and translated
 to ``(?P<name>...)``. Every tag is read once; patterns are compiled once.
+
+Tags read from a registry (``oci_only``) go through one step before 1: a tag
+that is not a valid OCI tag (newlines, `$(...)`, BiDi controls, more than 128
+characters; `gitops_action.domain.untrusted`) is dropped with reason ``not a
+valid OCI tag`` and recorded only in escaped form. `policy select` reads the
+user's own list and keeps Flux's semantics for any text.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from gitops_action.domain.errors import InvalidPattern, InvalidPolicy
 from gitops_action.domain.ranges import Range, parse_range
+from gitops_action.domain.untrusted import INVALID_TAG, is_oci_tag, shown
 from gitops_action.domain.versions import PrecedenceKey, parse_tag
 
 DEFAULT_EXCLUSIONS: Final = (r"^.*\.sig$",)
@@ -439,8 +446,11 @@ def select_tag(
     *,
     tag_filter: TagFilter | None = None,
     exclusions: Exclusions | None = None,
+    oci_only: bool = False,
 ) -> Selection:
     """Run Flux's steps over `tags` (in order) and return the selection as data.
+
+    `oci_only` (tags read from a registry) drops tags that are not OCI tags first.
 
     Each tag is looked at once; dropped tags get their decision at once, kept
     ones after the winner is known (their reason names it).
@@ -453,6 +463,9 @@ def select_tag(
     seen: set[str] = set()
     no_match = f"does not match pattern {tag_filter.pattern_text}" if tag_filter else ""
     for tag in tags:
+        if oci_only and not is_oci_tag(tag):  # registry text: never selected nor shown raw
+            decisions.append(Decision(shown(tag), shown(tag), False, False, INVALID_TAG))
+            continue
         value = tag
         reason: str | None
         if tag in seen:
