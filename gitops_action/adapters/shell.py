@@ -17,10 +17,8 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 
+from gitops_action.adapters import secret_env
 from gitops_action.domain.errors import OperationFailed
-
-HIDDEN_VARIABLES = ("GITOPS_REGISTRY_PASSWORD", "GITOPS_GITHUB_TOKEN")
-"""Secrets the tool was given that the project's tests have no business reading."""
 
 
 def shell_argv(command: str) -> list[str]:
@@ -31,8 +29,12 @@ def shell_argv(command: str) -> list[str]:
 
 
 def environment_for_tests(environ: Mapping[str, str]) -> dict[str, str]:
-    """The tool's environment without the secrets meant for the registry and the API."""
-    return {key: value for key, value in environ.items() if key not in HIDDEN_VARIABLES}
+    """The tool's environment without the secrets (ours and the runner's tokens).
+
+    `ci run` has already re-executed itself without them (`secret_env`), so
+    `/proc/$PPID/environ` holds none either.
+    """
+    return secret_env.without_secrets(environ)
 
 
 def run_command(

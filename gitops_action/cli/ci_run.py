@@ -20,14 +20,16 @@ from typing import Any
 
 import click
 
-from gitops_action.adapters import github_env
+from gitops_action.adapters import github_env, secret_env
 from gitops_action.app import ci_run as use_case
 from gitops_action.cli.output import output_option
 from gitops_action.domain.build_inputs import parse_push_mode
 from gitops_action.domain.ci_tags import LatestMode
 from gitops_action.domain.redact import Redactor, mask_values
 
-SECRET_VARIABLES = ("GITOPS_REGISTRY_PASSWORD", "GITOPS_GITHUB_TOKEN", "GITHUB_TOKEN")
+SECRET_VARIABLES = secret_env.SECRET_VARIABLES
+NOT_MASKED = frozenset({"ACTIONS_ID_TOKEN_REQUEST_URL"})
+"""Kept from the tests, but not a secret to mask in the log (it is a URL)."""
 
 
 class Lines(click.types.StringParamType):
@@ -172,7 +174,10 @@ def run(
     Exit 0 when skipped or built (and pushed), 1 when tests, build, login or
     push failed, 2 for bad input.
     """
+    if test_command.strip() and not dry_run:
+        secret_env.shed_and_reexec()  # the tests must not find our secrets in /proc/$PPID
     environ = dict(os.environ)
+    environ.update(secret_env.take_secrets())
     redact = Redactor()
     _mask_secrets(environ, redact)  # first thing: before anything could print them
     if push is None:
@@ -207,7 +212,7 @@ def _mask_secrets(environ: dict[str, str], redact: Redactor) -> None:
     """Register secrets with our redactor, and with the runner (`::add-mask::`) under Actions."""
     username = environ.get("GITOPS_REGISTRY_USERNAME", "").strip()
     for name in SECRET_VARIABLES:
-        secret = environ.get(name, "")
+        secret = environ.get(name, "") if name not in NOT_MASKED else ""
         if not secret:
             continue
         redact.add(secret, username if name == "GITOPS_REGISTRY_PASSWORD" else "")
