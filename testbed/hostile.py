@@ -124,9 +124,14 @@ def trickle(
     every: float,
     limit: int,
     stop: threading.Event | None = None,
+    prefix: bytes = b"",
+    suffix: bytes = b"",
+    sent: list[int] | None = None,
 ) -> Answer:
-    """Answer `status`, then send `chunk` every `every` seconds, at most `limit` times."""
+    """Answer `status`, then `prefix`, `chunk` every `every` seconds (at most `limit` times),
+    `suffix`. `sent` gets the byte count of each chunk the client took."""
     stopped = stop or threading.Event()
+    written = sent if sent is not None else []
 
     def answer(handler: BaseHTTPRequestHandler) -> None:
         _drain(handler)
@@ -135,11 +140,16 @@ def trickle(
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
         try:
+            if prefix:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(prefix), prefix))
             for _ in range(limit):
                 handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 handler.wfile.flush()
-                if stopped.wait(every):
+                written.append(len(chunk))
+                if every and stopped.wait(every):
                     break
+            if suffix:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(suffix), suffix))
             handler.wfile.write(b"0\r\n\r\n")
         except OSError:
             return  # the client gave up: what the test wants

@@ -13,7 +13,10 @@ Image automation needs two reads from a registry and nothing else:
 
 Around each request: anonymous, Basic or Bearer-token auth as the registry
 challenges (`registry_auth`), a token bucket per host (`rate_limit`), retries
-of 429/502/503/504 honouring `Retry-After` (capped), connect/read timeouts,
+of 429/502/503/504 honouring `Retry-After` (capped), connect/read timeouts and
+a total deadline per request (`Timeouts.total`, `GITOPS_REGISTRY_TIMEOUT`), a
+cap on the bytes of any answer (`MAX_BODY`: a flood is cut off, never held in
+memory),
 https unless the host is insecure (Flux `spec.insecure`). Every failure is a
 one-line `RegistryError` naming image, registry and status (`registry_errors`).
 
@@ -54,7 +57,7 @@ from gitops_action.adapters.registry_errors import (
     transport_error,
 )
 from gitops_action.adapters.registry_headers import next_link, pick_challenge, retry_after_seconds
-from gitops_action.domain.errors import InvalidImageReference, RegistryError
+from gitops_action.domain.errors import ConfigError, InvalidImageReference, RegistryError
 from gitops_action.domain.refs import DOCKER_HUB_API, ImageName, is_valid_tag, parse_image_name
 
 log = logging.getLogger("gitops_action.registry")
@@ -74,15 +77,45 @@ MAX_PAGES = 1_000
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 
 
+TIMEOUT_ENV = "GITOPS_REGISTRY_TIMEOUT"
+MAX_BODY = 32 * 1024 * 1024
+"""Bytes of one answer at most: 100,000 tags of 128 characters fit, a flood does not."""
+
+
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait for a connection, and for each read of an answer."""
+    """Seconds to wait for a connection, for each read, and for a whole exchange.
+
+    `total` bounds one request from connect to the last byte of the answer: a
+    registry trickling one byte every few seconds never trips the read
+    timeout, and must still not hold the run (and the reconcile Lease).
+    """
 
     connect: float = 10.0
     read: float = 30.0
+    total: float = 60.0
 
     def for_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(self.read, connect=self.connect)
+
+    def within(self, remaining: float) -> httpx.Timeout:
+        """The httpx timeouts of one request with `remaining` seconds of its deadline left."""
+        left = max(remaining, 0.001)
+        return httpx.Timeout(min(self.read, left), connect=min(self.connect, left))
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Timeouts:
+        """Defaults, with `total` from `GITOPS_REGISTRY_TIMEOUT` (seconds) when set."""
+        text = environ.get(TIMEOUT_ENV, "").strip()
+        if not text:
+            return cls()
+        try:
+            total = float(text)
+        except ValueError:
+            total = -1.0
+        if not total > 0:
+            raise ConfigError(f"{TIMEOUT_ENV}={text!r}: expected a number of seconds above 0")
+        return cls(connect=min(10.0, total), read=min(30.0, total), total=total)
 
 
 @dataclass(frozen=True)
@@ -147,6 +180,7 @@ class RegistryClient:
         page_size: int = DEFAULT_PAGE_SIZE,
         max_tags: int = MAX_TAGS,
         max_pages: int = MAX_PAGES,
+        max_body: int = MAX_BODY,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -157,6 +191,7 @@ class RegistryClient:
         self.page_size = page_size
         self.max_tags = max_tags
         self.max_pages = max_pages
+        self.max_body = max_body
         self._sleep = sleep
         self._limiter = RateLimiter(rate, burst, clock=clock, sleep=sleep)
         self._auth = AuthState(clock)
@@ -389,14 +424,38 @@ class RegistryClient:
         host = httpx.URL(url).netloc.decode("ascii")
         self._limiter.acquire(host)
         self.request_count += 1
+        deadline = time.monotonic() + self.timeouts.total
+        timeout = self.timeouts.within(self.timeouts.total)
         try:
-            response = self._http.request(method, url, headers=dict(headers))
+            request = self._http.build_request(method, url, headers=dict(headers), timeout=timeout)
+            streamed = self._http.send(request, stream=True)
+            try:
+                body = self._bounded_body(call, host, streamed, deadline)
+            finally:
+                streamed.close()
         except httpx.HTTPError as error:
-            raise transport_error(
-                call.target, host, error, self._http.timeout, self._secrets(call)
-            ) from error
-        log.debug("%s %s -> %d", method, _loggable(url), response.status_code)
-        return response
+            raise transport_error(call.target, host, error, timeout, self._secrets(call)) from error
+        log.debug("%s %s -> %d", method, _loggable(url), streamed.status_code)
+        return _with_body(streamed, body)
+
+    def _bounded_body(
+        self, call: _Call, host: str, response: httpx.Response, deadline: float
+    ) -> bytes:
+        """The answer's body, read within the exchange's deadline and `max_body` bytes."""
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > self.max_body:
+                raise RegistryError(
+                    f"registry {host} sent an answer larger than {self.max_body} bytes "
+                    f"{call.target.action}; stopped reading"
+                )
+            if time.monotonic() > deadline:
+                raise RegistryError(
+                    f"registry {host} did not finish its answer within "
+                    f"{self.timeouts.total:g}s (total deadline) {call.target.action}"
+                )
+        return bytes(body)
 
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float:
         told = retry_after_seconds(response.headers.get("Retry-After"))
@@ -459,6 +518,18 @@ class RegistryClient:
             secrets.append(call.credentials.password)
             secrets.append(basic_authorization(call.credentials).removeprefix("Basic "))
         return secrets
+
+
+def _with_body(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A complete response holding `body` (already decoded: no Content-Encoding left)."""
+    headers = [
+        (key, value)
+        for key, value in streamed.headers.multi_items()
+        if key.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+    ]
+    return httpx.Response(
+        streamed.status_code, headers=headers, content=body, request=streamed.request
+    )
 
 
 def _image_name(image: str | ImageName) -> ImageName:

@@ -42,7 +42,7 @@ from gitops_action.adapters.github_pulls import (
     github_target,
 )
 from gitops_action.adapters.kube_secrets import pull_secrets
-from gitops_action.adapters.registry import DEFAULT_RATE, RegistryClient
+from gitops_action.adapters.registry import DEFAULT_RATE, RegistryClient, Timeouts
 from gitops_action.app.git_session import (
     DEFAULT_AUTHOR_EMAIL,
     DEFAULT_AUTHOR_NAME,
@@ -279,6 +279,7 @@ class Automation:
             load_docker_config(self.environ),
             insecure_hosts=self.request.insecure_registries,
             rate=self.request.registry_rate,
+            timeouts=Timeouts.from_environ(self.environ),
         )
 
     def _checkout(self) -> tuple[str, Setup]:

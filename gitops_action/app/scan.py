@@ -24,7 +24,7 @@ from gitops_action.adapters import files
 from gitops_action.adapters.config_loader import load_config
 from gitops_action.adapters.docker_config import Credentials, Keychain, load_docker_config
 from gitops_action.adapters.kube_secrets import PullSecrets, pull_secrets
-from gitops_action.adapters.registry import DEFAULT_RATE, RegistryClient
+from gitops_action.adapters.registry import DEFAULT_RATE, RegistryClient, Timeouts
 from gitops_action.adapters.yaml_scan import scan_scalars
 from gitops_action.domain.config import FluxConfig, ImagePolicy, ImageRepository
 from gitops_action.domain.errors import GitopsError
@@ -266,7 +266,10 @@ def scan_tree(
     values = by_policy(read_markers(root))
     owned = client is None
     registry = client or RegistryClient(
-        load_docker_config(environ), insecure_hosts=insecure_registries, rate=registry_rate
+        load_docker_config(environ),
+        insecure_hosts=insecure_registries,
+        rate=registry_rate,
+        timeouts=Timeouts.from_environ(environ),
     )
     try:
         scanner = Scanner(registry, pull_secrets(environ))

@@ -6,11 +6,13 @@ in-test servers trickle or flood their answers.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from testbed.git_server import GitHttpServer
+from testbed.hostile import hostile_server, trickle
 from testbed.paging_registry import PagingRegistry
 from tests.integration.automate_support import Cli, cli_env
 
@@ -84,3 +86,83 @@ def test_tags_that_are_not_oci_tags_are_dropped_never_pushed_nor_printed(
         assert "forged=line" not in output.splitlines()
         assert "\n" + "forged" not in output
         assert "\u202e" not in output and "9" * 200 not in output
+
+
+def _two_policies(
+    git_server: GitHttpServer,
+    paging_registry: PagingRegistry,
+    bad_port: int,
+    repo: str,
+) -> tuple[dict[str, str], str]:
+    good = f"{paging_registry.host}/fine/app"
+    bad = f"127.0.0.1:{bad_port}/hostile/app"
+    paging_registry.set_tags("fine/app", ["a1", "a2"])
+    files = {
+        "good.yaml": CONFIG.format(name="good", image=good),
+        "bad.yaml": CONFIG.format(name="bad", image=bad),
+        "app.yaml": MANIFEST.format(name="good", image=good)
+        + MANIFEST.format(name="bad", image=bad).replace("image:", "other:"),
+    }
+    git_server.create_repo(repo, files)
+    return files, good
+
+
+def _env(git_env: dict[str, str], tmp_path: Path, git_server: GitHttpServer, *hosts: str):
+    return cli_env(
+        git_env,
+        cache=tmp_path / "cache",
+        git_user=git_server.username,
+        git_password=git_server.password,
+        insecure=" ".join(hosts),
+    )
+
+
+def test_a_trickling_registry_fails_its_policy_within_the_deadline_and_the_run_goes_on(
+    paging_registry: PagingRegistry,
+    git_server: GitHttpServer,
+    git_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    stop = threading.Event()
+    slow = trickle(200, "application/json", b" ", every=1.0, limit=40, stop=stop,
+                   prefix=b'{"tags": ["a9"]', suffix=b"}")  # fmt: skip
+    with hostile_server(slow, "trickling-registry") as (port, seen):
+        files, good = _two_policies(git_server, paging_registry, port, "hostile-slow")
+        env = _env(git_env, tmp_path, git_server, paging_registry.host, f"127.0.0.1:{port}")
+        env["GITOPS_REGISTRY_TIMEOUT"] = "3"
+        try:
+            result = Cli(env).run(
+                "automate", "--repo", git_server.repo_url("hostile-slow", auth=False),
+                "--output", "json", check=None, timeout=25,
+            )  # fmt: skip
+        finally:
+            stop.set()
+    assert seen.requests, "the hostile registry was asked"
+    assert result.code == 1, result.stderr
+    policies = {p["policy"]: p for p in result.json()["policies"]}
+    assert policies["flux-system:good"]["action"] == "updated"
+    assert "3s (total deadline)" in policies["flux-system:bad"]["error"]
+    pushed = git_server.repos.read_file("hostile-slow", "app.yaml")
+    assert pushed == files["app.yaml"].replace(f"{good}:a1", f"{good}:a2")
+
+
+def test_a_flooding_registry_is_cut_off_at_the_body_cap(
+    paging_registry: PagingRegistry,
+    git_server: GitHttpServer,
+    git_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    sent: list[int] = []
+    flood = trickle(200, "application/json", b"x" * (1 << 20), every=0, limit=160,
+                    prefix=b'{"tags": ["', suffix=b'"]}', sent=sent)  # fmt: skip
+    with hostile_server(flood, "flooding-registry") as (port, _seen):
+        _two_policies(git_server, paging_registry, port, "hostile-flood")
+        env = _env(git_env, tmp_path, git_server, paging_registry.host, f"127.0.0.1:{port}")
+        result = Cli(env).run(
+            "automate", "--repo", git_server.repo_url("hostile-flood", auth=False),
+            "--output", "json", check=1, timeout=60,
+        )  # fmt: skip
+    policies = {p["policy"]: p for p in result.json()["policies"]}
+    assert policies["flux-system:good"]["action"] == "updated"
+    assert "larger than 33554432 bytes" in policies["flux-system:bad"]["error"]
+    assert sum(sent) < 80 * (1 << 20), "the client stopped reading long before the end"
