@@ -367,12 +367,21 @@ class RegistryClient:
                 f"registry {target.host} named an unusable token realm {auth.realm!r} "
                 f"{target.action}"
             )
-        if realm.scheme == "http" and call.credentials is not None and not call.insecure:
-            raise RegistryError(
-                f"registry {target.host} asks for credentials to be sent to the plain-HTTP "
-                f"token realm {realm.host}; refused (set spec.insecure: true to allow it) "
-                f"{target.action}"
-            )
+        if realm.scheme == "http" and call.credentials is not None:
+            if realm.host.lower() != httpx.URL(call.base).host.lower():
+                # Plain HTTP to another host: anyone on the path, or the host the
+                # registry names, would read the password. Never, insecure or not.
+                raise RegistryError(
+                    f"registry {target.host} asks for credentials to be sent to the plain-HTTP "
+                    f"token realm on another host ({realm.host}); refused: credentials go to a "
+                    f"token realm only over HTTPS or on the registry's own host {target.action}"
+                )
+            if not call.insecure:
+                raise RegistryError(
+                    f"registry {target.host} asks for credentials to be sent to the plain-HTTP "
+                    f"token realm {realm.host}; refused (set spec.insecure: true to allow it) "
+                    f"{target.action}"
+                )
         params = {"scope": scope} | ({"service": auth.service} if auth.service else {})
         url = str(realm.copy_merge_params(params))
         headers = (
