@@ -16,8 +16,9 @@ top of `gitops_action.domain.versions`. What is accepted:
   A wildcard part drops every part after it (``1.x.3`` is ``1.x``).
 * Hyphen ranges ``A - B`` (whitespace on both sides of the ``-``) mean
   ``>= A, <= B``; ``1.2-1.4.5`` without the spaces is the version ``1.2`` with
-  prerelease ``1.4.5``, as in Masterminds. A hyphen range may follow another
-  term after a space (``>=1 2 - 3``), which Masterminds' rewrite rejects.
+  prerelease ``1.4.5``, as in Masterminds. A hyphen range cannot follow
+  another term after a space (``>=1 2 - 3``): Masterminds' rewrite eats the
+  space, and so does ours.
 
 Meaning, where a part is missing or a wildcard (a "partial" version):
 
@@ -27,7 +28,7 @@ Meaning, where a part is missing or a wildcard (a "partial" version):
 * ``^1.2.3`` := ``>=1.2.3 <2.0.0``; ``^1.2`` := ``>=1.2.0 <2.0.0``;
   ``^0.2.3`` := ``>=0.2.3 <0.3.0``; ``^0.2`` := ``>=0.2.0 <0.3.0``;
   ``^0.0.3`` := ``>=0.0.3 <0.0.4``; ``^0.0`` := ``>=0.0.0 <0.1.0``;
-  ``^0`` := ``>=0.0.0 <1.0.0``; ``^*`` matches everything.
+  ``^0`` := ``>=0.0.0 <1.0.0``; ``^*`` matches only ``0.0.0`` (below).
 * ``>1`` means ``>=2.0.0`` and ``>1.2`` means ``>=1.3.0``; ``<=1`` means ``<2.0.0``
   and ``<=1.2`` means ``<1.3.0``; ``<1.2`` and ``>=1.2`` use ``1.2.0``;
   ``!=1.2`` excludes all of ``1.2.x``.
@@ -42,9 +43,9 @@ up to v3.3 applied the rule per comparator instead (there the middle example
 admitted no prerelease); the group rule admits a superset of that and is what
 current Masterminds does.
 
-Deliberate deviation: Masterminds documents ``^*`` as "any" but its code lets
-it match only ``0.0.0``; we follow the documentation. Other wildcard-major
-quirks are kept as Masterminds has them: ``<*`` matches nothing, ``>*`` and
+Wildcard-major quirks are kept as Masterminds has them (the oracle tests in
+tests/unit/domain compare every answer with its code): ``^*`` matches only
+``0.0.0`` (its documentation says "any"), ``<*`` matches nothing, ``>*`` and
 ``!=*`` everything but ``0.0.0``, ``<=*`` only ``0.0.z``.
 
 `parse_range` raises `InvalidRange` (never anything else) for any text that is
@@ -182,15 +183,13 @@ class _Malformed(Exception):
 
 
 def _rewrite_hyphens(text: str) -> str:
-    """``A - B`` becomes ``>= A, <= B`` before anything else, as in Masterminds.
-
-    The match takes the whitespace around the range with it; unlike
-    Masterminds we put a space back in front, so ``>=1 2 - 3`` stays two
-    space-separated terms instead of the unparsable ``>=1>= 2, <= 3``.
+    """``A - B`` becomes ``>= A, <= B `` before anything else, exactly as in
+    Masterminds (the match takes the whitespace around the range with it, so
+    ``>=1 2 - 3`` becomes the unparsable ``>=1>= 2, <= 3``, refused as there).
     """
     if "-" not in text:
         return text
-    return _HYPHEN_RANGE.sub(lambda m: f" >= {m['low']}, <= {m['high']} ", text)
+    return _HYPHEN_RANGE.sub(lambda m: f">= {m['low']}, <= {m['high']} ", text)
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -328,8 +327,6 @@ def _tilde(c: Comparator, v: Version) -> bool:
 
 def _caret(c: Comparator, v: Version) -> bool:
     bound = c.version
-    if c.any_major:
-        return True
     if v.key < bound.key:
         return False
     if bound.major > 0 or c.minor_dirty:

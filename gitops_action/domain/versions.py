@@ -1,17 +1,25 @@
-"""A tag read as a version, exactly as Flux reads it, and version precedence.
+"""A tag read as a version, exactly as current Flux reads it, and version precedence.
 
-Flux's ImagePolicy strips one leading lowercase ``v`` from a tag and parses the
-rest as a *strict* SemVer 2.0 version (``fluxcd/pkg/version.ParseVersion``).
-So ``v1.2.3`` and ``1.2.3`` are versions, while ``1.2``, ``01.2.3``,
-``20240101``, ``V1.2.3`` and ``vv1.2.3`` are not: they are skipped by a semver
-policy, never coerced. Numbers above 2^64-1 are not versions either, because
-the Go parser stores each part in a uint64.
+Flux's ImagePolicy reads a tag with ``fluxcd/pkg/version.ParseVersion``
+(v0.10.0 and later, used by image-reflector-controller v1): the tag must have
+at least two dots (three dot-separated parts, the last one taking the rest),
+and is then parsed by Masterminds/semver's lenient ``NewVersion``: an optional
+lowercase ``v``, a major number, optional ``.minor`` and ``.patch`` numbers
+(leading zeros allowed, each at most 2^64-1), then an optional prerelease and
+build metadata. So ``v1.2.3``, CalVer ``v2025.07.03``, ``01.2.3`` and
+``1.2-rc.1`` (1.2.0 with prerelease ``rc.1``) are versions, while ``1.2``,
+``20240101``, ``V1.2.3``, ``vv1.2.3``, ``1.2.3.4`` and ``1.2.3-01`` (a numeric
+prerelease identifier with a leading zero) are not: they are skipped by a
+semver policy, never coerced. The oracle tests (tests/unit/domain) compare
+this with the Go code itself.
 
-Precedence follows SemVer §11: major, minor, patch compare numerically; a
+Precedence is Masterminds': major, minor, patch compare numerically; a
 prerelease sorts below its release; prerelease identifiers compare one by one,
-numeric ones numerically (``rc.10 > rc.9``) and below alphanumeric ones, which
-compare in ASCII order; a shorter identifier list sorts first when it is a
-prefix of the longer. Build metadata never affects precedence.
+numeric ones (digits that fit a uint64) numerically and below alphanumeric
+ones, which compare in ASCII order (a digit string too large for a uint64 is
+alphanumeric, as Masterminds' ParseUint fails on it); a shorter identifier
+list sorts first when it is a prefix of the longer. Build metadata never
+affects precedence.
 
 Each tag is parsed once into a `Version` holding a precomputed sort `key`, so a
 policy over thousands of tags compares plain tuples instead of re-parsing.
@@ -23,14 +31,16 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-import semver
-
 # Go's strconv.ParseUint(s, 10, 64) limit: Flux cannot read larger parts.
 _UINT64_MAX: Final = 2**64 - 1
 _UINT64_DIGITS: Final = len(str(_UINT64_MAX))
 
-_PLAIN_RELEASE: Final = re.compile(
-    r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)", re.ASCII
+_PLAIN_RELEASE: Final = re.compile(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)", re.ASCII).fullmatch
+# Masterminds' NewVersion syntax (Go regexp: [0-9] is ASCII, $ is the end).
+_IDENTIFIERS: Final = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
+_LENIENT: Final = re.compile(
+    rf"v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:-({_IDENTIFIERS}))?(?:\+({_IDENTIFIERS}))?",
+    re.ASCII,
 ).fullmatch
 
 # One prerelease identifier's sort key: numeric identifiers first (ordered by
@@ -72,8 +82,9 @@ class Version:
 
 def identifier_key(identifier: str) -> IdentifierKey:
     """Sort key of one prerelease identifier (see the module docstring)."""
-    if identifier.isascii() and identifier.isdigit():
-        return (0, len(identifier), identifier)
+    if identifier.isascii() and identifier.isdigit() and is_uint64(identifier):
+        digits = identifier.lstrip("0") or "0"
+        return (0, len(digits), digits)
     return (1, 0, identifier)
 
 
@@ -87,32 +98,37 @@ def make_version(
 
 
 def parse_tag(tag: str) -> Version | None:
-    """Read a tag as Flux does; None when it is not a version.
+    """Read a tag as current Flux does; None when it is not a version.
 
-    Exactly one leading lowercase ``v`` is removed; the rest must be strict
-    SemVer 2.0, with each numeric part fitting a uint64 as in Go. The common
-    shape, a plain ``X.Y.Z``, is read by one anchored regex (python-semver
-    would accept exactly these strings, at several times the cost); anything
-    longer goes through `semver.Version.parse`, the authority on prerelease
-    and build syntax.
+    The common shape, a plain ``X.Y.Z`` (with an optional ``v``), is read by
+    one anchored regex; anything longer by Masterminds' lenient syntax.
     """
-    text = tag[1:] if tag.startswith("v") else tag
-    plain = _PLAIN_RELEASE(text)
+    plain = _PLAIN_RELEASE(tag)
     if plain is not None:
-        if len(text) >= _UINT64_DIGITS and not all(map(is_uint64, plain.groups())):
+        if len(tag) >= _UINT64_DIGITS and not all(map(is_uint64, plain.groups())):
             return None
         major, minor, patch = map(int, plain.groups())
         return Version(major, minor, patch, (), "", (major, minor, patch, 1, ()))
-    if not text[:1].isdigit() or not text.isascii():
-        return None  # cheap refusal of "latest", "main-…": exceptions cost more
-    try:
-        parsed = semver.Version.parse(text)
-    except (ValueError, TypeError):
+    if tag.count(".") < 2 or not tag.isascii():
+        return None  # ParseVersion wants three dot-separated parts
+    return _lenient(tag)
+
+
+def _lenient(tag: str) -> Version | None:
+    """Masterminds' NewVersion on a tag that is not a plain X.Y.Z."""
+    match = _LENIENT(tag)
+    if match is None:
         return None
-    if max(parsed.major, parsed.minor, parsed.patch) > _UINT64_MAX:
+    numbers = [part or "0" for part in match.groups()[:3]]
+    prerelease = tuple(match[4].split(".")) if match[4] else ()
+    if not all(map(is_uint64, numbers)) or any(map(_leading_zero, prerelease)):
         return None
-    prerelease = tuple(parsed.prerelease.split(".")) if parsed.prerelease else ()
-    return make_version(parsed.major, parsed.minor, parsed.patch, prerelease, parsed.build or "")
+    major, minor, patch = map(int, numbers)
+    return make_version(major, minor, patch, prerelease, match[5] or "")
+
+
+def _leading_zero(identifier: str) -> bool:
+    return len(identifier) > 1 and identifier[0] == "0" and identifier.isdigit()
 
 
 def is_uint64(digits: str) -> bool:

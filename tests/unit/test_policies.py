@@ -76,7 +76,7 @@ def test_semver_tie_on_build_metadata() -> None:
 
 
 def test_semver_not_versions_are_dropped() -> None:
-    tags = ["1.2", "01.2.3", "20240101", "V1.2.3", "1.2.3"]
+    tags = ["1.2", "1.2.3.4", "20240101", "V1.2.3", "1.2.3"]
     selection = select_tag(tags, SemverPolicy.from_range(">=0.0.0"))
     assert selection.selected == "1.2.3"
     reasons = {d.tag: d.reason for d in selection.decisions}

@@ -19,6 +19,13 @@ from gitops_action.domain.versions import compare, is_uint64, make_version, pars
         ("1.0.0-0.3.7", (1, 0, 0, ("0", "3", "7"), "")),
         ("1.0.0-x-y-z.--", (1, 0, 0, ("x-y-z", "--"), "")),
         ("18446744073709551615.0.0", (2**64 - 1, 0, 0, (), "")),
+        # Current Flux (fluxcd/pkg/version v0.10.0+): leading zeros and CalVer.
+        ("01.2.3", (1, 2, 3, (), "")),
+        ("1.02.3", (1, 2, 3, (), "")),
+        ("1.2.03", (1, 2, 3, (), "")),
+        ("v2025.07.03", (2025, 7, 3, (), "")),
+        ("2024.01.15", (2024, 1, 15, (), "")),
+        ("1.2-rc.1", (1, 2, 0, ("rc", "1"), "")),  # three dot-separated parts
     ],
 )
 def test_versions_flux_reads(tag: str, expected: tuple[object, ...]) -> None:
@@ -34,9 +41,7 @@ def test_versions_flux_reads(tag: str, expected: tuple[object, ...]) -> None:
     [
         "1.2",  # partial versions are for ranges only
         "1",
-        "01.2.3",  # leading zero
-        "1.02.3",
-        "1.2.03",
+        "1.2-rc",  # two dot-separated parts
         "20240101",
         "V1.2.3",  # only a lowercase v is dropped
         "vv1.2.3",  # and only one
@@ -109,11 +114,13 @@ def test_build_metadata_is_ignored_for_precedence() -> None:
     assert left.build != right.build
 
 
-def test_huge_numeric_prerelease_identifiers_compare_numerically() -> None:
-    small = parse_tag("1.0.0-rc." + "9" * 30)
-    large = parse_tag("1.0.0-rc.1" + "0" * 30)
-    assert small is not None and large is not None
-    assert compare(small, large) == -1
+def test_prerelease_numbers_beyond_uint64_compare_as_text_as_masterminds() -> None:
+    text_nines = parse_tag("1.0.0-rc." + "9" * 30)
+    text_ten = parse_tag("1.0.0-rc.1" + "0" * 30)
+    number = parse_tag("1.0.0-rc.99")
+    assert text_nines is not None and text_ten is not None and number is not None
+    assert compare(text_nines, text_ten) == 1  # "9..." > "1..." in ASCII
+    assert compare(number, text_ten) == -1  # numbers sort below text
 
 
 def test_make_version_matches_parse() -> None:
