@@ -8,7 +8,12 @@ API's JSON) raises `MetricQueryFailed`, which the analysis records as a
 failed check: a silent Prometheus must never let a canary through.
 
 Credentials: none, or Basic auth from ``GITOPS_PROMETHEUS_USERNAME`` /
-``GITOPS_PROMETHEUS_PASSWORD`` (never a flag; never in a message).
+``GITOPS_PROMETHEUS_PASSWORD`` (never a flag; never in a message). They were
+given for one server, `--prometheus-url`, so they go only to its origin
+(scheme, host, port): a MetricTemplate's ``provider.address`` is written by
+whoever writes the config repo and gets no credentials. Over plain HTTP they
+go only when the operator said so (`--allow-insecure-metrics`); otherwise the
+query fails with that reason rather than sending them in the clear.
 """
 
 from __future__ import annotations
@@ -32,17 +37,35 @@ class Prometheus:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         environ: Mapping[str, str] | None = None,
+        credentials_for: str | None = None,
+        allow_insecure: bool = False,
     ) -> None:
+        """`credentials_for`: the URL the environment's credentials belong to (`--prometheus-url`);
+        None sends them to `url` itself; "" sends them nowhere."""
         self.url = url.rstrip("/")
         env = environ or {}
         user = env.get("GITOPS_PROMETHEUS_USERNAME")
         password = env.get("GITOPS_PROMETHEUS_PASSWORD")
-        auth = httpx.BasicAuth(user, password or "") if user else None
-        self._client = httpx.Client(timeout=timeout, auth=auth)
+        self._refusal = ""
+        auth = None
+        origin = self.url if credentials_for is None else credentials_for
+        if user and origin and _same_origin(self.url, origin):
+            if httpx.URL(self.url).scheme == "https" or allow_insecure:
+                auth = httpx.BasicAuth(user, password or "")
+            else:
+                self._refusal = (
+                    "credentials are not sent over plain HTTP (use https, or "
+                    "--allow-insecure-metrics)"
+                )
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout), auth=auth, follow_redirects=False
+        )
 
     def query(self, promql: str) -> float | None:
         """The value of an instant query: first sample, None when the result is empty."""
         where = f"Prometheus {self.url}"
+        if self._refusal:
+            raise MetricQueryFailed(f"{where}: {self._refusal}")
         try:
             response = self._client.get(f"{self.url}/api/v1/query", params={"query": promql})
         except httpx.HTTPError as err:
@@ -68,6 +91,20 @@ class Prometheus:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _same_origin(url: str, other: str) -> bool:
+    """Same scheme, host and port (default ports filled in)."""
+    first, second = httpx.URL(url), httpx.URL(other)
+    return (first.scheme, first.host.lower(), _port(first)) == (
+        second.scheme,
+        second.host.lower(),
+        _port(second),
+    )
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port or {"http": 80, "https": 443}.get(url.scheme)
 
 
 def _first_value(data: Any, where: str) -> float | None:

@@ -97,6 +97,8 @@ class CanaryRequest:
     kubeconfig: str | None = None
     context: str | None = None
     prometheus_url: str | None = None
+    allow_insecure_metrics: bool = False
+    """Send the Prometheus credentials to a plain-HTTP --prometheus-url."""
     repo: RepoTarget | None = None
     builtins: BuiltinMetrics = field(default_factory=BuiltinMetrics)
     names: tuple[str, ...] = ()
@@ -243,7 +245,12 @@ class _Probes:
             return judge(planned.metric, None, "no Prometheus URL (--prometheus-url)")
         client = self._clients.get(address)
         if client is None:
-            client = self._clients[address] = Prometheus(address, environ=self.request.environ)
+            client = self._clients[address] = Prometheus(
+                address,
+                environ=self.request.environ,
+                credentials_for=self.request.prometheus_url or "",
+                allow_insecure=self.request.allow_insecure_metrics,
+            )
         try:
             return judge(planned.metric, client.query(planned.query))
         except MetricQueryFailed as err:

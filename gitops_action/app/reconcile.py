@@ -80,6 +80,7 @@ class ReconcileRequest:
     kubeconfig: str | None = None
     context: str | None = None
     prometheus_url: str | None = None
+    allow_insecure_metrics: bool = False
     target_namespace: str = "default"
     sync_timeout: float = 120.0
     lease_duration: int = DEFAULT_DURATION
@@ -373,6 +374,7 @@ class Reconcile:
             kubeconfig=request.kubeconfig,
             context=request.context,
             prometheus_url=request.prometheus_url,
+            allow_insecure_metrics=request.allow_insecure_metrics,
             repo=RepoTarget(
                 url=request.repo,
                 branch=request.branch,

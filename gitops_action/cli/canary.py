@@ -21,6 +21,7 @@ from gitops_action.app.canary import CanaryOutcome, CanaryRequest, run, status
 from gitops_action.app.git_session import DEFAULT_TRIES
 from gitops_action.app.holds import RepoTarget
 from gitops_action.cli.output import (
+    allow_insecure_metrics_option,
     configure_logging,
     env_option,
     output_option,
@@ -57,6 +58,7 @@ def _common(command: Any) -> Any:
 @canary.command("run", epilog=_EPILOG)
 @_common
 @env_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
+@allow_insecure_metrics_option()
 @env_option(
     "--repo", envvar="GITOPS_REPO", metavar="URL", help="Config repo for the rollback commit."
 )
@@ -100,6 +102,7 @@ def run_command(**options: Any) -> None:
         kubeconfig=options["kubeconfig"],
         context=options["context"],
         prometheus_url=options["prometheus_url"],
+        allow_insecure_metrics=bool(options["allow_insecure_metrics"]),
         repo=repo,
         builtins=BuiltinMetrics(
             requests=options["requests_metric"],

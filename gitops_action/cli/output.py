@@ -36,6 +36,17 @@ def verbose_option() -> Callable[[Any], Any]:
     return click.option("-v", "--verbose", is_flag=True, help="Log what is done on stderr.")
 
 
+def allow_insecure_metrics_option() -> Callable[[Any], Any]:
+    """`--allow-insecure-metrics`: Prometheus credentials may go to a plain-HTTP URL."""
+    return env_option(
+        "--allow-insecure-metrics",
+        is_flag=True,
+        envvar="GITOPS_ALLOW_INSECURE_METRICS",
+        help="Send GITOPS_PROMETHEUS_USERNAME/PASSWORD to a plain-HTTP --prometheus-url "
+        "(they never go to another origin, such as a MetricTemplate's address).",
+    )
+
+
 def configure_logging(verbose: bool) -> None:
     """Log lines of the tool go to stderr: warnings always, progress with `--verbose`."""
     import logging  # not at import time: the fast commands share this module

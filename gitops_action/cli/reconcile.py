@@ -28,7 +28,12 @@ from gitops_action.app.reconcile import (
     loop,
     run_once,
 )
-from gitops_action.cli.output import env_option, output_option, verbose_option
+from gitops_action.cli.output import (
+    allow_insecure_metrics_option,
+    env_option,
+    output_option,
+    verbose_option,
+)
 from gitops_action.domain.config_fields import Duration
 from gitops_action.domain.errors import ReconcileConfigError, ReconcileFailed
 from gitops_action.domain.lease import DEFAULT_DURATION, micro_time
@@ -88,6 +93,7 @@ def identity(environ: dict[str, str]) -> str:
     help="Namespace for synced objects that name none.",
 )
 @env_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
+@allow_insecure_metrics_option()
 @env_option("--sync-timeout", envvar="GITOPS_SYNC_TIMEOUT", default="2m", show_default=True)
 @env_option(
     "--lease-duration",
@@ -130,6 +136,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
     namespace: str,
     target_namespace: str,
     prometheus_url: str | None,
+    allow_insecure_metrics: bool,
     sync_timeout: str,
     lease_duration: int,
     tries: int,
@@ -154,6 +161,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
         kubeconfig=kubeconfig or None,
         context=context or None,
         prometheus_url=prometheus_url or None,
+        allow_insecure_metrics=allow_insecure_metrics,
         target_namespace=target_namespace,
         sync_timeout=_duration(sync_timeout, "--sync-timeout"),
         lease_duration=lease_duration,
