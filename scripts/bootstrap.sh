@@ -46,3 +46,7 @@ fi
 # version Flux pins (tools/kustomize); tools/build.sh caches it by module, so only the
 # first run on a machine compiles (about 30 s on 2 cores).
 tools/build.sh kustomize >/dev/null
+
+# The oracle (tools/oracle: Flux's version parsing, Masterminds semver, Go regexp and
+# text/template with Sprig) for the property tests in tests/unit/domain; a few seconds.
+tools/build.sh oracle >/dev/null

@@ -32,9 +32,9 @@ Differences from Flux, chosen so the result is useful and deterministic:
   silently expand it to an empty string, which then matches nothing.
 * A tag listed twice is kept once (reason ``duplicate``).
 
-Regexes are Python `re` syntax, which agrees with Go RE2 on the usual
-constructs; Go's ``(?<name>...)`` group spelling is accepted and translated
-to ``(?P<name>...)``. Every tag is read once; patterns are compiled once.
+Regexes are Go's (RE2, `gitops_action.domain.goregex`): the same syntax,
+the same matches, linear time, and what Go refuses (lookarounds,
+backreferences) is refused. Every tag is read once; patterns are compiled once.
 
 Tags read from a registry (``oci_only``) go through one step before 1: a tag
 that is not a valid OCI tag (newlines, `$(...)`, BiDi controls, more than 128
@@ -46,12 +46,12 @@ user's own list and keeps Flux's semantics for any text.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from gitops_action.domain.errors import InvalidPattern, InvalidPolicy
+from gitops_action.domain.goregex import GoRegex, RegexError, compile_go
 from gitops_action.domain.ranges import Range, parse_range
 from gitops_action.domain.untrusted import INVALID_TAG, is_oci_tag, shown
 from gitops_action.domain.versions import PrecedenceKey, parse_tag
@@ -200,47 +200,12 @@ class NumericalPolicy:
 # --- filterTags and exclusionList --------------------------------------------
 
 
-def compile_regex(pattern: str, what: str) -> re.Pattern[str]:
-    """Compile a Flux (Go RE2) regex as Python `re`; `InvalidPattern` names it."""
+def compile_regex(pattern: str, what: str) -> GoRegex:
+    """Compile a Flux (Go RE2) regex; `InvalidPattern` names it when Go would refuse it."""
     try:
-        with warnings.catch_warnings():
-            # e.g. "possible nested set": a hint about future Python, not an error.
-            warnings.simplefilter("ignore", FutureWarning)
-            return re.compile(_python_group_syntax(pattern))
-    except (re.error, OverflowError, RecursionError, ValueError) as error:
+        return compile_go(pattern)
+    except RegexError as error:
         raise InvalidPattern(f"invalid {what} regex {pattern!r}: {error}") from error
-
-
-def _python_group_syntax(pattern: str) -> str:
-    """Rewrite Go's ``(?<name>`` to Python's ``(?P<name>``, leaving escapes,
-    character classes and lookbehinds ``(?<=``/``(?<!`` alone."""
-    if "(?<" not in pattern:
-        return pattern
-    out: list[str] = []
-    index, in_class = 0, False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            out.append(pattern[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            # A "]" right after "[" or "[^" is a literal member, not the end.
-            skip = 2 if pattern.startswith("^]", index + 1) else 1
-            if pattern.startswith("]", index + skip):
-                out.append(pattern[index : index + skip + 1])
-                index += skip + 1
-                continue
-        elif pattern.startswith("(?<", index) and pattern[index + 3 : index + 4] not in ("=", "!"):
-            out.append("(?P<")
-            index += 3
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
 
 
 # A template piece: ("text", literal) or ("group", number or name).
@@ -248,7 +213,7 @@ _Part = tuple[Literal["text", "group"], str | int]
 
 
 def compile_template(
-    template: str, pattern: re.Pattern[str], pattern_text: str
+    template: str, pattern: GoRegex, pattern_text: str
 ) -> tuple[_Part, ...]:
     """Split a Go ``regexp.Expand`` template into literals and group references.
 
@@ -284,7 +249,7 @@ def _reference(template: str, index: int) -> tuple[str, int]:
     braced = template.startswith("{", index)
     start = index + 1 if braced else index
     end = start
-    while end < len(template) and (template[end].isalnum() or template[end] == "_"):
+    while end < len(template) and _name_char(template[end]):
         end += 1
     name = template[start:end]
     if braced:
@@ -300,7 +265,12 @@ def _reference(template: str, index: int) -> tuple[str, int]:
     return name, end
 
 
-def _resolve(name: str, pattern: re.Pattern[str], pattern_text: str, template: str) -> str | int:
+def _name_char(char: str) -> bool:
+    """Go's expand: a letter (unicode.IsLetter), a decimal digit (IsDigit) or ``_``."""
+    return char.isalpha() or char.isdecimal() or char == "_"
+
+
+def _resolve(name: str, pattern: GoRegex, pattern_text: str, template: str) -> str | int:
     if name.isascii() and name.isdigit() and (name == "0" or not name.startswith("0")):
         number = int(name) if len(name) < 10 else pattern.groups + 1
         if number <= pattern.groups:
@@ -320,7 +290,7 @@ class TagFilter:
     """Flux ``filterTags``: keep tags the pattern matches, compare the extract."""
 
     pattern_text: str
-    pattern: re.Pattern[str]
+    pattern: GoRegex
     extract_text: str = ""
     extract: tuple[_Part, ...] = ()
 
@@ -347,7 +317,7 @@ class TagFilter:
 class Exclusions:
     """Flux ImageRepository ``exclusionList`` (regexes, any match excludes)."""
 
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    patterns: tuple[tuple[str, GoRegex], ...]
 
     @classmethod
     def compile(cls, patterns: Sequence[str] | None = None) -> Exclusions:
