@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gitops_action.adapters.files import decode, find_candidates
+from gitops_action.adapters.yaml_limits import check_node, check_size
 from gitops_action.domain.config import DEFAULT_NAMESPACE, GROUP, Document, FluxConfig, Source
 from gitops_action.domain.errors import InvalidManifest
 
@@ -105,12 +106,14 @@ def parse_chunk(file: str, chunk: str, first_line: int) -> tuple[Any, int]:
     """(constructed data, 1-based line in the file where its content starts)."""
     import yaml  # lazily: importing yaml is most of a cold start
 
+    check_size(file, chunk, first_line + 1)
     loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
     loader = loader_class(chunk)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, first_line + 1
+        check_node(file, node, first_line)  # alias bombs, cycles, depth: before building
         return loader.construct_document(node), first_line + node.start_mark.line + 1
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
