@@ -12,6 +12,8 @@ command -v docker-registry >/dev/null || need_debs+=(docker-registry)
 command -v prometheus >/dev/null || need_debs+=(prometheus)
 command -v htpasswd >/dev/null || need_debs+=(apache2-utils)
 command -v shellcheck >/dev/null || need_debs+=(shellcheck)
+# busybox-static: the base image for RUN steps in the BuildKit tests (testbed/base_images.py)
+dpkg -s busybox-static >/dev/null 2>&1 || need_debs+=(busybox-static)
 if ((${#need_debs[@]})); then
   echo "bootstrap: installing Debian packages: ${need_debs[*]}" >&2
   sudo=""
@@ -23,6 +25,19 @@ if ((${#need_debs[@]})); then
   for svc in docker containerd prometheus docker-registry; do
     $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
+fi
+
+# BuildKit (buildkitd, buildctl) and the docker buildx plugin from their Go modules
+# (tools/buildkit): `ci run` builds through `docker buildx build`, as on GitHub's
+# runners, so the plugin goes where the docker CLI finds it for every DOCKER_CONFIG.
+buildkit_bin=$(nice -n 10 tools/build.sh buildkit)
+plugins=/usr/local/lib/docker/cli-plugins
+if [ "$(readlink "$plugins/docker-buildx" 2>/dev/null)" != "$buildkit_bin/buildx" ]; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo mkdir -p "$plugins"
+  $sudo ln -sfn "$buildkit_bin/buildx" "$plugins/docker-buildx"
+  echo "bootstrap: docker buildx plugin linked into $plugins" >&2
 fi
 
 PY=${PYTHON:-python3}

@@ -4,6 +4,7 @@ for them by name."""
 
 pytest_plugins = [
     "testbed.fixtures",
+    "testbed.buildkit_fixtures",
     "tests.kubeapi.fixtures",
     "testbed.githubapi.fixtures",
 ]

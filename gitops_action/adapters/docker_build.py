@@ -1,29 +1,38 @@
-"""The docker engine, through the docker SDK: log in, build, tag, push.
+"""Build and push with BuildKit through the docker CLI, as docker/build-push-action does.
 
-The SDK (`docker`) is imported inside `DockerEngine.connect`: `ci tags`,
-`--help` and the skip path must not pay for it (DESIGN.md §2). The engine is
-the one `DOCKER_HOST` names (with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`),
-exactly as the docker CLI finds it.
+Two ways, chosen per run and named in the log and the summary:
 
-Why the SDK's legacy builder: it needs nothing but an engine, which every
-GitHub-hosted runner and self-hosted docker has. Its limit is one platform
-per build, the engine's own; multi-platform images need buildx/BuildKit, and
-`ci run` says so instead of failing obscurely.
+- **buildx** (`docker buildx build`) when the buildx plugin is there, which is
+  the case on every GitHub-hosted runner: the builder is the current one
+  (`docker buildx use`, docker/setup-buildx-action, `BUILDX_BUILDER`), any
+  driver (`docker`, `docker-container`, `remote`, `kubernetes`). One build
+  names every tag and pushes them together (`--push`), so all tags get one
+  digest; multi-platform, cache import/export, attestations all work.
+- **the engine's BuildKit** (`DOCKER_BUILDKIT=1 docker build`) otherwise:
+  one platform, then `docker push` per tag. The inputs it cannot honour
+  (several platforms, `cache-to` other than inline, attestations,
+  annotations, build-contexts) are refused by name before the build.
 
-Every message that leaves this module passes the `Redactor`, which also
-learns each password `login` is given: the engine's errors can quote what it
-was sent.
+There is no classic-builder path: the Dockerfiles users bring from
+build-push-action (`RUN --mount`, `COPY --chmod`/`--link`, heredocs) need
+BuildKit. Every docker command runs with a private `DOCKER_CONFIG`
+(`docker_cli_config`), and every line it prints passes the `Redactor`.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-from gitops_action.domain.build_inputs import BuildSpec, dockerfile_with_labels
+from gitops_action.adapters import docker_cli_config, secret_env
+from gitops_action.domain.build_inputs import parse_platform
+from gitops_action.domain.build_options import BuildResult, BuildSpec, count_steps
 from gitops_action.domain.errors import (
     BuildFailed,
     DockerEngineError,
@@ -32,12 +41,9 @@ from gitops_action.domain.errors import (
     RegistryLoginFailed,
 )
 from gitops_action.domain.redact import Redactor
-from gitops_action.domain.refs import DOCKER_HUB
-
-ENGINE_TIMEOUT = 1800
-"""Seconds one engine read may take: a quiet build step (a long compile) sends nothing."""
 
 Line = Callable[[str], None]
+_PUSH_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
 
 def locate_build_files(context: str, dockerfile: str, workspace: str) -> tuple[str, str]:
@@ -61,205 +67,244 @@ def locate_build_files(context: str, dockerfile: str, workspace: str) -> tuple[s
     return context_dir, path
 
 
-class DockerEngine:
-    """One connection to the engine for a whole run."""
+def locate_secret_files(files: Mapping[str, str], workspace: str) -> dict[str, str]:
+    """Build secret id -> absolute path; a missing file is an input error (named by id)."""
+    located: dict[str, str] = {}
+    for secret_id, path in files.items():
+        absolute = os.path.abspath(os.path.join(workspace, path))
+        if not os.path.isfile(absolute):
+            raise InvalidBuildInput(f"secret-files: {secret_id}: {path!r} is not a file")
+        located[secret_id] = absolute
+    return located
 
-    def __init__(self, api: Any, where: str, redact: Redactor, platform: tuple[str, str]) -> None:
-        self._api = api
-        self.where = where
+
+@dataclass(frozen=True)
+class Builder:
+    """The builder a run uses: buildx's current one, or the engine's BuildKit."""
+
+    buildx: bool
+    name: str = ""
+    driver: str = ""
+    platforms: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.buildx:
+            return f"docker buildx build (builder {self.name}, driver {self.driver})"
+        return "DOCKER_BUILDKIT=1 docker build (the engine's BuildKit)"
+
+
+class DockerCli:
+    """The docker CLI for one run, with the run's private config directory."""
+
+    def __init__(self, environ: Mapping[str, str], redact: Redactor, config_dir: Path) -> None:
         self._redact = redact
-        self._platform = platform
+        self._config_dir = config_dir
+        self._env = secret_env.without_secrets(environ)
+        self._env["DOCKER_CONFIG"] = str(config_dir)
+        self._docker = shutil.which("docker", path=self._env.get("PATH")) or "docker"
+        self.where = environ.get("DOCKER_HOST") or "the default docker socket"
 
-    @classmethod
-    def connect(cls, environ: Mapping[str, str], redact: Redactor) -> DockerEngine:
-        """Connect to the engine `DOCKER_HOST` names (the local socket by default).
-
-        One `GET /version` serves both the API version negotiation and the
-        engine's platform: the SDK's `version="auto"` would ask once for the
-        former and `platform()` again for the latter (a round trip per run).
-        """
-        import docker
-        import requests
-
-        where = environ.get("DOCKER_HOST") or "the default docker socket"
-        try:
-            kwargs = docker.utils.kwargs_from_env(environment=dict(environ))
-            probe = docker.APIClient(
-                version=docker.constants.MINIMUM_DOCKER_API_VERSION, timeout=30, **kwargs
-            )
-            try:
-                info = probe.version(api_version=False)
-            finally:
-                probe.close()
-            version = str(info.get("ApiVersion") or docker.constants.MINIMUM_DOCKER_API_VERSION)
-            api = docker.APIClient(version=version, timeout=ENGINE_TIMEOUT, **kwargs)
-        except (docker.errors.DockerException, requests.RequestException) as error:
-            raise DockerEngineError(
-                f"cannot reach the docker engine at {where} (set DOCKER_HOST): "
-                f"{redact.one_line(str(error))}"
-            ) from error
-        return cls(api, where, redact, (str(info.get("Os", "")), str(info.get("Arch", ""))))
-
-    def close(self) -> None:
-        self._api.close()
-
-    def platform(self) -> tuple[str, str]:
-        """The engine's (os, arch), e.g. ("linux", "amd64"), as `connect` read it."""
-        return self._platform
+    def detect_builder(self) -> Builder:
+        """buildx's current builder when the plugin answers; else the engine's BuildKit."""
+        code, _ = self._run(["buildx", "version"])
+        if code != 0:  # no plugin (an old CLI prints its usage, a new one an error)
+            return Builder(False)
+        code, lines = self._run(["buildx", "inspect", "--bootstrap"])
+        if code != 0:
+            raise DockerEngineError(f"the buildx builder is not usable: {self._tail(lines)}")
+        fields = _inspect_fields(lines)
+        platforms = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p)
+        name, driver = fields.get("Name", "default"), fields.get("Driver", "?")
+        return Builder(True, name, driver, platforms)
 
     def login(self, host: str, username: str, password: str) -> None:
-        """Check the credentials with the registry (through the engine) and keep them.
-
-        The SDK keeps them in memory for later pushes; nothing is written to
-        a docker config file. Docker Hub is the SDK's default index.
-        """
-        import docker
-
+        """`docker login --password-stdin` into the private config (checked by the registry)."""
         self._redact.add(password, username)
-        registry = None if host == DOCKER_HUB else host
-        try:
-            self._api.login(username, password, registry=registry, reauth=True)
-        except docker.errors.APIError as error:
-            why = self._redact.one_line(str(error.explanation or error))
+        docker_cli_config.forget_credential_store(self._config_dir, host)
+        code, lines = self._run(
+            ["login", "--username", username, "--password-stdin", host], stdin=password
+        )
+        if code != 0:
+            why = self._tail(lines)
             if "401" in why or "unauthorized" in why.lower():
                 why += " (wrong username or password?)"
-            raise RegistryLoginFailed(
-                f"registry login to {host} as {username!r} failed: {why}"
-            ) from error
-        except docker.errors.DockerException as error:
-            raise DockerEngineError(self._engine_message(f"login to {host}", error)) from error
+            raise RegistryLoginFailed(f"registry login to {host} as {username!r} failed: {why}")
 
-    def build(self, spec: BuildSpec, on_line: Line) -> str:
-        """Build the image; stream the log; return the image id."""
-        with _labelled_dockerfile(spec) as (dockerfile, api_labels):
-            options: dict[str, Any] = {
-                "path": spec.context,
-                "dockerfile": dockerfile,
-                "tag": spec.tag,
-                "buildargs": dict(spec.build_args),
-                "labels": api_labels,
-                "rm": True,
-                "forcerm": True,
-                "pull": False,
-                "decode": True,
-            }
-            if spec.target:
-                options["target"] = spec.target
-            if spec.platform:
-                options["platform"] = spec.platform
-            image_id = ""
-            with self._engine_errors("build", BuildFailed):
-                for event in self._api.build(**options):
-                    image_id = self._build_event(event, on_line) or image_id
-        if not image_id:
-            with self._engine_errors("inspect"):
-                image_id = str(self._api.inspect_image(spec.tag)["Id"])
-        return image_id
-
-    def tag(self, image_id: str, repository: str, tag: str) -> None:
-        with self._engine_errors(f"tag {repository}:{tag}"):
-            self._api.tag(image_id, repository, tag, force=True)
-
-    def push(self, repository: str, tag: str, on_line: Line) -> str:
-        """Push one tag; return the manifest digest the registry stored."""
-        reference = f"{repository}:{tag}"
+    def build(self, spec: BuildSpec, builder: Builder, on_line: Line) -> BuildResult:
+        """Build (and with buildx push) every reference; stream the log; report."""
+        metadata_path = self._config_dir / "metadata.json"
+        iid_path = self._config_dir / "iid"
+        args = (_buildx_args if builder.buildx else _engine_args)(spec)
+        args += self._secret_args(spec)
+        args += ["--iidfile", str(iid_path), spec.context]
+        if builder.buildx:
+            args[2:2] = ["--metadata-file", str(metadata_path)]
+        log: list[str] = []
+        extra = {} if builder.buildx else {"DOCKER_BUILDKIT": "1"}
+        code, _ = self._run(args, on_line=lambda line: _keep(log, on_line, line), extra=extra)
+        if code != 0:
+            raise BuildFailed(f"{builder.describe()} failed (exit code {code}): {self._tail(log)}")
+        steps, cached = count_steps(log)
+        metadata = _read_text(metadata_path)
+        image_id = _read_text(iid_path).strip()
         digest = ""
-        with self._engine_errors(f"push of {reference}", PushFailed):
-            for event in self._push_events(repository, tag):
-                if event.get("error"):
-                    detail = self._redact.one_line(str(event["error"]))
-                    raise PushFailed(f"push of {reference} failed: {detail}")
-                aux = event.get("aux") or {}
-                digest = str(aux.get("Digest") or digest)
-                _print_push_status(event, on_line)
-        return digest or self.repo_digest(repository, reference)
+        if metadata:
+            data = json.loads(metadata)
+            digest = str(data.get("containerimage.digest", "")) if spec.push else ""
+            image_id = image_id or str(data.get("containerimage.config.digest", ""))
+            metadata = json.dumps(data, separators=(",", ":"), sort_keys=True)
+        return BuildResult(builder.describe(), image_id, digest, metadata, steps, cached)
 
-    def repo_digest(self, repository: str, reference: str) -> str:
-        """The digest from the image's `RepoDigests` (when the push stream had none)."""
-        with self._engine_errors(f"inspect {reference}"):
-            info = self._api.inspect_image(reference)
-        for entry in info.get("RepoDigests") or []:
-            name, _, digest = str(entry).partition("@")
-            if name == repository:
-                return digest
-        raise PushFailed(f"push of {reference} reported no digest")
+    def push(self, reference: str, on_line: Line) -> str:
+        """`docker push REFERENCE` (the engine path); the digest it reports."""
+        log: list[str] = []
+        code, _ = self._run(["push", reference], on_line=lambda line: _keep(log, on_line, line))
+        found = [m.group(1) for m in map(_PUSH_DIGEST.search, log) if m]
+        if code != 0 or not found:
+            raise PushFailed(f"push of {reference} failed: {self._tail(log)}")
+        return found[-1]
 
     # -- helpers ---------------------------------------------------------
-    def _push_events(self, repository: str, tag: str) -> Iterator[dict[str, Any]]:
-        events: Iterator[dict[str, Any]] = self._api.push(
-            repository, tag=tag, stream=True, decode=True
+    def _secret_args(self, spec: BuildSpec) -> list[str]:
+        args: list[str] = []
+        for number, (secret_id, value) in enumerate(spec.options.secrets.items()):
+            path = docker_cli_config.secret_file(self._config_dir, number, value)
+            args += ["--secret", f"id={secret_id},src={path}"]
+        for secret_id, path_text in spec.secret_files.items():
+            args += ["--secret", f"id={secret_id},src={path_text}"]
+        return args
+
+    def _run(
+        self,
+        args: Sequence[str],
+        *,
+        stdin: str | None = None,
+        on_line: Line | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> tuple[int, list[str]]:
+        """Run `docker ARGS`; lines (redacted) to `on_line` or returned; the exit code."""
+        lines: list[str] = []
+        sink = on_line or lines.append
+        try:
+            process = subprocess.Popen(
+                [self._docker, *args],
+                env={**self._env, **(extra or {})},
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+            )
+        except OSError as error:
+            raise DockerEngineError(
+                f"the docker CLI could not start ({self._docker}): {error.strerror or error}"
+            ) from error
+        assert process.stdout is not None
+        with process:
+            if stdin is not None and process.stdin is not None:
+                process.stdin.write(stdin)
+                process.stdin.close()
+            for line in process.stdout:
+                text = self._redact(line.rstrip("\r\n"))
+                if text.strip():
+                    sink(text)
+        return process.returncode, lines
+
+    def _tail(self, lines: list[str]) -> str:
+        meaningful = [line.strip() for line in lines if line.strip()]
+        errors = [line for line in meaningful if "error" in line.lower()]
+        return self._redact.one_line((errors or meaningful or ["no output"])[-1])[:500]
+
+
+def check_platforms(requested: tuple[str, ...], builder: Builder) -> None:
+    """Refuse (exit 2, naming `platforms`) what the builder cannot build."""
+    if not builder.buildx:
+        if len(requested) > 1:
+            raise InvalidBuildInput(
+                f"platforms {', '.join(requested)}: the engine's BuildKit builds one platform "
+                "per build; install the buildx plugin (docker/setup-buildx-action)"
+            )
+        return
+    if not builder.platforms or not requested:
+        return
+    known = {str(parse_platform(p)) for p in builder.platforms}
+    missing = [p for p in requested if p not in known]
+    if missing:
+        raise InvalidBuildInput(
+            f"platforms: {', '.join(missing)} cannot be built by builder {builder.name} "
+            f"(it builds {', '.join(builder.platforms)}; add QEMU emulation or a node)"
         )
-        return events
-
-    def _build_event(self, event: dict[str, Any], on_line: Line) -> str:
-        if event.get("error"):
-            detail = self._redact.one_line(str(event["error"]))
-            raise BuildFailed(f"docker build failed: {detail}")
-        for line in str(event.get("stream") or "").splitlines():
-            if line.strip():
-                on_line(self._redact(line))
-        if event.get("status"):
-            on_line(self._redact(str(event["status"])))
-        aux = event.get("aux") or {}
-        return str(aux.get("ID") or "")
-
-    def _engine_message(self, what: str, error: BaseException) -> str:
-        detail = getattr(error, "explanation", None) or str(error) or type(error).__name__
-        return f"docker engine at {self.where}: {what} failed: {self._redact.one_line(str(detail))}"
-
-    def _engine_errors(
-        self, what: str, family: type[Exception] = DockerEngineError
-    ) -> _EngineErrors:
-        return _EngineErrors(self, what, family)
 
 
-class _EngineErrors:
-    """Turn SDK and connection errors into our one-line, redacted errors."""
-
-    def __init__(self, engine: DockerEngine, what: str, family: type[Exception]) -> None:
-        self._engine = engine
-        self._what = what
-        self._family = family
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
-        if error is None:
-            return
-        import docker
-        import requests
-
-        if isinstance(error, docker.errors.DockerException | requests.RequestException):
-            raise self._family(self._engine._engine_message(self._what, error)) from error
-
-
-@contextmanager
-def _labelled_dockerfile(spec: BuildSpec) -> Iterator[tuple[str, dict[str, str]]]:
-    """(Dockerfile to build, labels for the API): one LABEL line when that is safe.
-
-    The copy lives outside the context, so the SDK sends it inside the build
-    tar under a name of its own; the user's file is never touched. See
-    `dockerfile_with_labels` for why (one builder step instead of one per label).
-    """
-    text = None
-    if not spec.target and spec.labels:
-        with open(spec.dockerfile, encoding="utf-8", errors="surrogateescape") as handle:
-            text = dockerfile_with_labels(handle.read(), spec.labels)
-    if text is None:
-        yield spec.dockerfile, dict(spec.labels)
-        return
-    with tempfile.TemporaryDirectory(prefix="gitops-build-") as directory:
-        path = os.path.join(directory, "Dockerfile")
-        with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(text)
-        yield path, {}
+def _common_args(spec: BuildSpec) -> list[str]:
+    args = ["--progress=plain", "-f", spec.dockerfile]
+    for reference in spec.references:
+        args += ["-t", reference]
+    for key, value in spec.labels.items():
+        args += ["--label", f"{key}={value}"]
+    for key, value in spec.build_args.items():
+        args += ["--build-arg", f"{key}={value}"]
+    if spec.target:
+        args += ["--target", spec.target]
+    if spec.options.platforms:
+        args += ["--platform", ",".join(spec.options.platforms)]
+    for value in spec.options.cache_from:
+        args += ["--cache-from", value]
+    for value in spec.options.cache_to:
+        args += ["--cache-to", value]
+    if spec.options.no_cache:
+        args.append("--no-cache")
+    if spec.options.pull:
+        args.append("--pull")
+    if spec.options.network:
+        args.append(f"--network={spec.options.network}")
+    return args
 
 
-def _print_push_status(event: dict[str, Any], on_line: Line) -> None:
-    """One line per layer state change; progress bars ("Pushing") are left out."""
-    status = str(event.get("status") or "")
-    if not status or status == "Pushing" or event.get("progressDetail", {}).get("current"):
-        return
-    layer = event.get("id")
-    on_line(f"{layer}: {status}" if layer else status)
+def _buildx_args(spec: BuildSpec) -> list[str]:
+    args = ["buildx", "build", *_common_args(spec)]
+    if spec.options.provenance:
+        args.append(f"--provenance={spec.options.provenance}")
+    if spec.options.sbom:
+        args.append(f"--sbom={spec.options.sbom}")
+    for value in spec.options.annotations:
+        args += ["--annotation", value]
+    for name, value in spec.options.build_contexts.items():
+        args += ["--build-context", f"{name}={value}"]
+    if spec.push:
+        args.append("--push")
+    return args
+
+
+def _engine_args(spec: BuildSpec) -> list[str]:
+    unsupported = spec.options.needs_buildx()
+    if unsupported:
+        raise InvalidBuildInput(
+            f"{', '.join(unsupported)}: needs the buildx plugin; the engine's BuildKit "
+            "(DOCKER_BUILDKIT=1 docker build) cannot do it (docker/setup-buildx-action)"
+        )
+    return ["build", *_common_args(spec)]
+
+
+def _inspect_fields(lines: list[str]) -> dict[str, str]:
+    """`docker buildx inspect` text -> first value of each `Key: value` line."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        key, colon, value = line.partition(":")
+        if colon and key.strip() and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _keep(log: list[str], on_line: Line, line: str) -> None:
+    log.append(line)
+    on_line(line)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""

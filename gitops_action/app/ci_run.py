@@ -8,9 +8,12 @@ The order is the contract (DESIGN.md §3, docs/action.md):
    build args, platforms, credentials, the context and Dockerfile (exit 2).
 3. **Tests**: the user's command in the workspace. A failure stops the run
    before docker is even contacted: nothing is built or pushed.
-4. **Engine and logins**: every registry host is logged in to before the
-   build, so a wrong password fails in seconds and pushes nothing anywhere.
-5. **Build** once with the OCI labels, tag every `IMAGE:TAG`, **push** each.
+4. **Builder and logins**: buildx's current builder, else the engine's
+   BuildKit (`docker_build`); every registry host is logged in to (in a
+   private `DOCKER_CONFIG`) before the build, so a wrong password fails in
+   seconds and pushes nothing anywhere.
+5. **Build** once with the OCI labels, naming every `IMAGE:TAG`; buildx
+   pushes them together (one digest), the engine path pushes each.
 6. **Report**: `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` and (if asked) the
    `gitops-action/build` commit status are rendered from one `RunReport`,
    whatever happened; the failure, if any, is then raised by the CLI.
@@ -23,14 +26,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from gitops_action.adapters import docker_build, github_api, github_env, shell
+from gitops_action.adapters import docker_build, docker_cli_config, github_api, github_env, shell
 from gitops_action.app import should_skip
 from gitops_action.domain import build_inputs
-from gitops_action.domain.build_inputs import BuildSpec, Platform
+from gitops_action.domain.build_options import (
+    BuildOptions,
+    BuildResult,
+    BuildSpec,
+    RawBuildOptions,
+    parse_build_options,
+)
 from gitops_action.domain.ci_report import STATUS_CONTEXT, RunReport
 from gitops_action.domain.ci_tags import LatestMode, TagPlan, plan_tags
 from gitops_action.domain.errors import (
@@ -38,13 +46,11 @@ from gitops_action.domain.errors import (
     GitopsError,
     InvalidGitRef,
     ProjectTestsFailed,
+    PushFailed,
 )
 from gitops_action.domain.redact import Redactor
 from gitops_action.domain.refs import ImageName, parse_image_name
 from gitops_action.domain.summary import render_summary
-
-MAX_PARALLEL_PUSHES = 4
-"""Tags pushed at once after an image's first (manifest-only pushes; the engine is the limit)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,8 @@ class RunOptions:
     file: str = ""
     build_args: tuple[str, ...] = ()
     target: str = ""
-    platforms: tuple[str, ...] = ()
+    build: RawBuildOptions = field(default_factory=RawBuildOptions)
+    """The BuildKit inputs (platforms, cache, secrets, attestations, ...), as given."""
     push: bool | None = None
     """None: push unless the event is a pull request."""
     latest: LatestMode = "auto"
@@ -75,7 +82,8 @@ class RunPlan:
     images: tuple[ImageName, ...]
     tags: TagPlan
     build_args: dict[str, str]
-    platform: Platform | None
+    options: BuildOptions
+    secret_files: dict[str, str]
     push: bool
     push_reason: str
     username: str
@@ -167,9 +175,7 @@ def plan_run(options: RunOptions, environ: Mapping[str, str]) -> RunPlan:
         raise InvalidGitRef(f"{missing} is not set: ci run builds the commit a workflow runs for")
     tags = plan_tags(ref, sha, options.latest)
     build_args = build_inputs.parse_build_args(options.build_args)
-    platform = build_inputs.check_platform_count(
-        build_inputs.split_platform_list(options.platforms)
-    )
+    build_options = parse_build_options(options.build)
     push, push_reason = build_inputs.decide_push(options.push, environ.get("GITHUB_EVENT_NAME", ""))
     username = environ.get("GITOPS_REGISTRY_USERNAME", "").strip()
     password = environ.get("GITOPS_REGISTRY_PASSWORD", "")
@@ -183,7 +189,8 @@ def plan_run(options: RunOptions, environ: Mapping[str, str]) -> RunPlan:
         images=images,
         tags=tags,
         build_args=build_args,
-        platform=platform,
+        options=build_options,
+        secret_files=docker_build.locate_secret_files(build_options.secret_files, workspace),
         push=push,
         push_reason=push_reason,
         username=username,
@@ -223,12 +230,8 @@ def _build_and_push(
         report.test_command = options.test_command
         with phases.phase("tests"):
             _run_tests(options.test_command, plan.workspace, environ, console, report)
-    phases.current = "docker engine"
-    engine = docker_build.DockerEngine.connect(environ, console.redact)
-    try:
-        _with_engine(engine, plan, console, report, phases)
-    finally:
-        engine.close()
+    phases.current = "builder"
+    _with_docker(plan, environ, console, report, phases)
 
 
 def _run_tests(
@@ -250,115 +253,64 @@ def _run_tests(
     console.info("tests passed")
 
 
-def _with_engine(
-    engine: docker_build.DockerEngine,
-    plan: RunPlan,
-    console: Console,
-    report: RunReport,
-    phases: _Phases,
+def _with_docker(
+    plan: RunPlan, environ: Mapping[str, str], console: Console, report: RunReport, phases: _Phases
 ) -> None:
-    os_name, arch = engine.platform()
-    phases.current = "platform check"
-    platform = build_inputs.match_engine_platform(plan.platform, os_name, arch)
-    report.platform = platform or f"{os_name}/{arch}"
-    if plan.push and plan.login_hosts:
-        with phases.phase("registry login"):
-            for host in plan.login_hosts:  # all of them before anything is pushed
-                engine.login(host, plan.username, plan.password)
-                console.info(f"logged in to {host} as {plan.username}")
-    spec = BuildSpec(
-        context=plan.context_dir,
-        dockerfile=plan.dockerfile,
-        tag=report.references[0],
-        build_args=plan.build_args,
-        target=plan.target,
-        labels=report.labels,
-        platform=platform,
-    )
-    with phases.phase("build"), console.group("Build"):
-        report.image_id = engine.build(spec, console.line)
-        for image in plan.images:
-            for tag in plan.tags.tags:
-                if image.with_tag(tag) != spec.tag:  # the build named that one already
-                    engine.tag(report.image_id, image.original, tag)
-    report.built = True
-    console.info(f"built {report.image_id[:19]} as {', '.join(report.references)}")
-    if not plan.push:
-        console.info(f"not pushed: {plan.push_reason}")
-        return
-    with phases.phase("push"), console.group("Push"):
-        _push_all(engine, plan, console, report)
-
-
-def _push_all(
-    engine: docker_build.DockerEngine, plan: RunPlan, console: Console, report: RunReport
-) -> None:
-    """Push every tag of every image; the first digest is the `digest` output.
-
-    Per image, the first tag goes alone: it uploads the layers. The other
-    tags only need the registry to confirm those layers and store the
-    manifest, so they go together, each with its log held back and printed
-    whole. A failure is raised once every push in flight has finished,
-    and `report.pushed` lists exactly what reached the registry.
-    """
-    for image in plan.images:
-        first, *others = plan.tags.tags
-        digest = engine.push(image.original, first, console.line)
-        _record_push(report, console, image, first, digest)
-        outcomes = _push_together(engine, image, others)
-        for outcome in outcomes:
-            for line in outcome.lines:
-                console.line(line)
-            if outcome.error is None:
-                _record_push(report, console, image, outcome.tag, outcome.digest)
-        failed = [outcome.error for outcome in outcomes if outcome.error is not None]
-        if failed:
-            raise failed[0]
-    first_digest = report.digests[report.references[0]]
-    report.digest = first_digest
-    different = sorted({d for d in report.digests.values() if d != first_digest})
-    if different:
-        console.annotate(
-            "warning",
-            f"tags got different digests ({first_digest}, {', '.join(different)}); "
-            "the output is the first",
-            title="gitops-action: digests differ",
+    """Builder, logins, one build naming every tag, the pushes; all in a private DOCKER_CONFIG."""
+    with docker_cli_config.private_config(environ) as config_dir:
+        cli = docker_build.DockerCli(environ, console.redact, config_dir)
+        builder = cli.detect_builder()
+        report.builder = builder.describe()
+        console.info(f"building with {report.builder}")
+        phases.current = "platform check"
+        docker_build.check_platforms(plan.options.platforms, builder)
+        report.platform = ",".join(plan.options.platforms) or ",".join(builder.platforms[:1])
+        if plan.push and plan.login_hosts:
+            with phases.phase("registry login"):
+                for host in plan.login_hosts:  # all of them before anything is pushed
+                    cli.login(host, plan.username, plan.password)
+                    console.info(f"logged in to {host} as {plan.username}")
+        spec = BuildSpec(
+            context=plan.context_dir,
+            dockerfile=plan.dockerfile,
+            references=report.references,
+            build_args=plan.build_args,
+            target=plan.target,
+            labels={**report.labels, **plan.options.labels},
+            options=plan.options,
+            secret_files=plan.secret_files,
+            push=plan.push and builder.buildx,
         )
+        with phases.phase("build"), console.group("Build"):
+            result = cli.build(spec, builder, console.line)
+        _record_build(report, result, console)
+        if not plan.push:
+            console.info(f"not pushed: {plan.push_reason}")
+            return
+        if builder.buildx:
+            for reference in report.references:
+                _record_push(report, console, reference, result.digest)
+        else:
+            with phases.phase("push"), console.group("Push"):
+                for reference in report.references:
+                    _record_push(report, console, reference, cli.push(reference, console.line))
+        report.digest = report.digests[report.references[0]]
 
 
-@dataclass
-class _PushOutcome:
-    """One of the pushes made together: its log, held back, and its digest or error."""
-
-    tag: str
-    lines: list[str]
-    digest: str = ""
-    error: GitopsError | None = None
-
-
-def _push_together(
-    engine: docker_build.DockerEngine, image: ImageName, tags: list[str]
-) -> list[_PushOutcome]:
-    """Push the tags at once (threads: the work is waiting on the engine); results in tag order."""
-
-    def push(tag: str) -> _PushOutcome:
-        outcome = _PushOutcome(tag, [])
-        try:
-            outcome.digest = engine.push(image.original, tag, outcome.lines.append)
-        except GitopsError as error:
-            outcome.error = error
-        return outcome
-
-    if len(tags) <= 1:
-        return [push(tag) for tag in tags]
-    with ThreadPoolExecutor(max_workers=min(len(tags), MAX_PARALLEL_PUSHES)) as pool:
-        return list(pool.map(push, tags))
+def _record_build(report: RunReport, result: BuildResult, console: Console) -> None:
+    report.built = True
+    report.image_id = result.image_id
+    report.metadata = result.metadata
+    report.steps, report.cached_steps = result.steps, result.cached_steps
+    console.info(
+        f"built {result.image_id[:19]} as {', '.join(report.references)} "
+        f"({result.cached_steps} of {result.steps} steps cached)"
+    )
 
 
-def _record_push(
-    report: RunReport, console: Console, image: ImageName, tag: str, digest: str
-) -> None:
-    reference = image.with_tag(tag)
+def _record_push(report: RunReport, console: Console, reference: str, digest: str) -> None:
+    if not digest:
+        raise PushFailed(f"push of {reference} reported no digest")
     report.digests[reference] = digest
     report.pushed = (*report.pushed, reference)
     console.info(f"pushed {reference} ({digest})")

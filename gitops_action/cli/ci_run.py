@@ -24,6 +24,7 @@ from gitops_action.adapters import github_env, secret_env
 from gitops_action.app import ci_run as use_case
 from gitops_action.cli.output import output_option
 from gitops_action.domain.build_inputs import parse_push_mode
+from gitops_action.domain.build_options import RawBuildOptions
 from gitops_action.domain.ci_tags import LatestMode
 from gitops_action.domain.redact import Redactor, mask_values
 
@@ -101,7 +102,92 @@ LINES = Lines()
     type=LINES,
     envvar=["GITOPS_PLATFORM", "GITOPS_PLATFORMS"],
     metavar="OS/ARCH",
-    help="Target platform; only the engine's own (multi-platform needs buildx).",
+    help="Target platform(s), comma-separated or repeated (several: an image index; buildx).",
+)
+@click.option(
+    "--cache-from",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_CACHE_FROM",
+    metavar="SPEC",
+    help="Cache source, buildx syntax (type=registry,ref=...; type=gha; type=local,src=...).",
+)
+@click.option(
+    "--cache-to",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_CACHE_TO",
+    metavar="SPEC",
+    help="Cache export, buildx syntax (type=registry,ref=...,mode=max; type=inline; ...).",
+)
+@click.option(
+    "--secret-file",
+    "secret_files",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_SECRET_FILES",
+    metavar="ID=PATH",
+    help="Build secret from a file (RUN --mount=type=secret,id=ID). Values: GITOPS_SECRETS only.",
+)
+@click.option(
+    "--provenance",
+    default="",
+    envvar="GITOPS_PROVENANCE",
+    metavar="VALUE",
+    help="Provenance attestation: true, false or mode=min|max (buildx). Default: buildx's.",
+)
+@click.option(
+    "--sbom",
+    default="",
+    envvar="GITOPS_SBOM",
+    metavar="VALUE",
+    help="SBOM attestation: true, false or generator=IMAGE (buildx).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_LABELS",
+    metavar="KEY=VALUE",
+    help="Image label, added to the OCI labels set here (repeatable).",
+)
+@click.option(
+    "--annotation",
+    "annotations",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_ANNOTATIONS",
+    metavar="[TYPE:]KEY=VALUE",
+    help="OCI annotation (buildx --annotation; repeatable).",
+)
+@click.option(
+    "--build-context",
+    "build_contexts",
+    multiple=True,
+    type=LINES,
+    envvar="GITOPS_BUILD_CONTEXTS",
+    metavar="NAME=PATH",
+    help="Additional build context (buildx --build-context; repeatable).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="GITOPS_NO_CACHE",
+    help="Do not use the build cache.",
+)
+@click.option(
+    "--pull",
+    is_flag=True,
+    envvar="GITOPS_PULL",
+    help="Always pull newer base images.",
+)
+@click.option(
+    "--network",
+    default="",
+    envvar="GITOPS_NETWORK",
+    metavar="MODE",
+    help="Network for RUN steps: default, none or host.",
 )
 @click.option(
     "--push/--no-push",
@@ -152,6 +238,17 @@ def run(
     build_args: tuple[str, ...],
     target: str,
     platforms: tuple[str, ...],
+    cache_from: tuple[str, ...],
+    cache_to: tuple[str, ...],
+    secret_files: tuple[str, ...],
+    provenance: str,
+    sbom: str,
+    labels: tuple[str, ...],
+    annotations: tuple[str, ...],
+    build_contexts: tuple[str, ...],
+    no_cache: bool,
+    pull: bool,
+    network: str,
     push: bool | None,
     latest: LatestMode,
     bots: tuple[str, ...],
@@ -189,7 +286,21 @@ def run(
         file=file,
         build_args=build_args,
         target=target,
-        platforms=platforms,
+        build=RawBuildOptions(
+            platforms=platforms,
+            cache_from=cache_from,
+            cache_to=cache_to,
+            secrets=tuple(github_env.lines_of(environ.get("GITOPS_SECRETS", ""))),
+            secret_files=secret_files,
+            provenance=provenance,
+            sbom=sbom,
+            labels=labels,
+            annotations=annotations,
+            build_contexts=build_contexts,
+            no_cache=no_cache,
+            pull=pull,
+            network=network,
+        ),
         push=push,
         latest=latest,
         bots=bots,
@@ -213,9 +324,11 @@ def _mask_secrets(environ: dict[str, str], redact: Redactor) -> None:
     username = environ.get("GITOPS_REGISTRY_USERNAME", "").strip()
     for name in SECRET_VARIABLES:
         secret = environ.get(name, "") if name not in NOT_MASKED else ""
-        if not secret:
-            continue
-        redact.add(secret, username if name == "GITOPS_REGISTRY_PASSWORD" else "")
-        if environ.get("GITHUB_ACTIONS") == "true":
-            for value in mask_values(secret):
-                github_env.emit(github_env.add_mask(value))
+        values = [secret] if secret else []
+        if name == "GITOPS_SECRETS":  # id=value lines: the values are the secrets
+            values = [line.partition("=")[2] for line in github_env.lines_of(secret)]
+        for value in filter(None, values):
+            redact.add(value, username if name == "GITOPS_REGISTRY_PASSWORD" else "")
+            if environ.get("GITHUB_ACTIONS") == "true":
+                for part in mask_values(value):
+                    github_env.emit(github_env.add_mask(part))

@@ -19,7 +19,7 @@ STATUS_CONTEXT = "gitops-action/build"
 STATUS_DESCRIPTION_MAX = 140
 """GitHub refuses longer commit status descriptions."""
 
-OUTPUT_NAMES = ("skipped", "image", "tags", "digest", "test-outcome")
+OUTPUT_NAMES = ("skipped", "image", "tags", "digest", "imageid", "metadata", "test-outcome")
 
 
 @dataclass
@@ -43,6 +43,13 @@ class RunReport:
     digests: dict[str, str] = field(default_factory=dict)
     """Reference -> registry manifest digest, as each push reported it."""
     image_id: str = ""
+    builder: str = ""
+    """How the image was built: buildx and its builder, or the engine's BuildKit."""
+    metadata: str = ""
+    """The build's metadata JSON (buildx `--metadata-file`), compact."""
+    steps: int = 0
+    cached_steps: int = 0
+    """Dockerfile steps in the build, and how many of them came from the cache."""
     platform: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -80,6 +87,8 @@ class RunReport:
             "image": self.image,
             "tags": "\n".join(self.references) if built else "",
             "digest": self.digest,
+            "imageid": self.image_id if built else "",
+            "metadata": self.metadata if built else "",
             "test-outcome": self.test_outcome,
         }
 
@@ -122,6 +131,8 @@ class RunReport:
             "pushed": list(self.pushed),
             "digests": dict(self.digests),
             "imageId": self.image_id,
+            "builder": self.builder,
+            "steps": {"total": self.steps, "cached": self.cached_steps},
             "platform": self.platform,
             "labels": dict(self.labels),
             "timings": {phase: round(value, 3) for phase, value in self.timings.items()},

@@ -84,6 +84,12 @@ def _facts(report: RunReport) -> list[str]:
         rows.append(("Pushed", "yes" if report.pushed else f"no ({report.push_reason})"))
     if report.platform:
         rows.append(("Platform", code(report.platform)))
+    if report.builder:
+        rows.append(("Builder", code(report.builder)))
+    if report.built:
+        took = report.timings.get("build")
+        rows.append(("Build time", seconds(took) if took is not None else "?"))
+        rows.append(("Cached steps", f"{report.cached_steps} of {report.steps}"))
     if report.status_note:
         rows.append(("Commit status", report.status_note))
     return ["| | |", "| --- | --- |", *(f"| **{key}** | {value} |" for key, value in rows)]
