@@ -212,9 +212,7 @@ def compile_regex(pattern: str, what: str) -> GoRegex:
 _Part = tuple[Literal["text", "group"], str | int]
 
 
-def compile_template(
-    template: str, pattern: GoRegex, pattern_text: str
-) -> tuple[_Part, ...]:
+def compile_template(template: str, pattern: GoRegex, pattern_text: str) -> tuple[_Part, ...]:
     """Split a Go ``regexp.Expand`` template into literals and group references.
 
     ``$$`` is a literal ``$``; ``$name``/``${name}`` take the longest run of

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from gitops_action.domain.gotemplate import sprig
 from gitops_action.domain.gotemplate.gofmt import (
     MAX_WIDTH,
     UnsupportedFormat,
@@ -298,7 +299,46 @@ def _and(*values: Any) -> Any:  # evaluated lazily by the executor; kept for ari
     raise AssertionError("and/or are evaluated by the executor")
 
 
-_S, _A, _I = "string", "any", "int"
+_S, _A, _I, _B = "string", "any", "int", "bool"
+
+
+def _sprig(impl: Callable[..., Any]) -> Callable[..., Any]:
+    """A `sprig` function whose `SprigError` becomes the executor's `FunctionError`."""
+
+    def call(*args: Any) -> Any:
+        try:
+            return impl(*args)
+        except sprig.SprigError as err:
+            raise FunctionError(str(err)) from err
+
+    return call
+
+
+_MORE_SPRIG: Final = (
+    ("sha1sum", (_S,), None, sprig.sha1sum),
+    ("sha256sum", (_S,), None, sprig.sha256sum),
+    ("adler32sum", (_S,), None, sprig.adler32sum),
+    ("b64enc", (_S,), None, sprig.b64enc),
+    ("b64dec", (_S,), None, sprig.b64dec),
+    ("b32enc", (_S,), None, sprig.b32enc),
+    ("b32dec", (_S,), None, sprig.b32dec),
+    ("trimAll", (_S, _S), None, sprig.trim_all),
+    ("repeat", (_I, _S), None, sprig.repeat),
+    ("nospace", (_S,), None, sprig.nospace),
+    ("cat", (), _A, sprig.cat),
+    ("substr", (_I, _I, _S), None, sprig.substr),
+    ("splitList", (_S, _S), None, sprig.split_list),
+    ("list", (), _A, sprig.make_list),
+    ("first", (_A,), None, sprig.first),
+    ("last", (_A,), None, sprig.last),
+    ("has", (_A, _A), None, sprig.has),
+    ("uniq", (_A,), None, sprig.uniq),
+    ("sortAlpha", (_A,), None, sprig.sort_alpha),
+    ("ternary", (_A, _A, _B), None, sprig.ternary),
+    ("coalesce", (), _A, sprig.coalesce),
+    ("regexMatch", (_S, _S), None, sprig.regex_match),
+    ("regexFind", (_S, _S), None, sprig.regex_find),
+)
 
 FUNCTIONS: Final[Mapping[str, Function]] = {
     function.name: function
@@ -339,6 +379,10 @@ FUNCTIONS: Final[Mapping[str, Function]] = {
         Function("indent", (_I, _S), None, _indent),
         Function("nindent", (_I, _S), None, _nindent),
         Function("toString", (_A,), None, strval),
+        *(
+            Function(name, params, variadic, _sprig(impl))
+            for name, params, variadic, impl in _MORE_SPRIG
+        ),
     )
 }
 
@@ -366,5 +410,7 @@ def check_argument(function: Function, number: int, value: Any) -> Any:
     if wanted == _S and isinstance(value, str):
         return value
     if wanted == _I and type(value) is int:
+        return value
+    if wanted == _B and type(value) is bool:
         return value
     raise FunctionError(f"wrong type for value; expected {wanted}; got {type_name(value)}")
