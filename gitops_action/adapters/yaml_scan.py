@@ -149,6 +149,7 @@ def _span(body: str, node: yaml.ScalarNode, shift: int, obj: ObjectRef | None) -
     while start < end and body[start] in "&!":
         match = _PROPERTY.match(body, start)
         start = match.end() if match else end
+    start = min(start, end)  # `&x # c` / `!!str # c`: an empty scalar ends where its properties do
     return ScalarSpan(
         start + shift,
         end + shift,

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_action.adapters import files
+from gitops_action.adapters.yaml_events import yaml_events
 from gitops_action.adapters.yaml_scan import scan_scalars
+from gitops_action.domain.errors import InvalidManifest
 from gitops_action.domain.markers import (
     MARKER_BYTES,
     FilePlan,
@@ -24,6 +26,7 @@ from gitops_action.domain.markers import (
     plan_file,
     unified_diff,
 )
+from gitops_action.domain.rewrite_check import rewrite_problem
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,24 @@ def plan_update(root: Path, settings: Iterable[ImageSetting]) -> UpdatePlan:
     for candidate in files.find_candidates(root, MARKER_BYTES):
         text = files.decode(candidate.file, candidate.data)
         spans = scan_scalars(candidate.file, text)
-        plans.append(plan_file(candidate.file, text, spans, index))
+        plans.append(verified(plan_file(candidate.file, text, spans, index)))
     return UpdatePlan(root, tuple(plans))
+
+
+def verified(plan: FilePlan) -> FilePlan:
+    """`plan` when its text, read again, differs from the original only in the marked scalars.
+
+    Otherwise the file is refused (`InvalidManifest`): a rewrite must never
+    push YAML that no longer parses or says something else (`rewrite_check`).
+    """
+    if not plan.changed:
+        return plan
+    before = yaml_events(plan.file, plan.before)
+    after = yaml_events(plan.file, plan.after, "the rewritten file")
+    problem = rewrite_problem(before, after, plan.changes)
+    if problem is not None:
+        raise InvalidManifest(f"{plan.file}: {problem}; the file is refused, nothing written")
+    return plan
 
 
 def apply_update(plan: UpdatePlan) -> UpdateResult:

@@ -226,6 +226,11 @@ def _policy_ref(parts: Sequence[str]) -> PolicyRef | None:
     return None
 
 
+_MAX_MARKER_BRACKETS = 64
+"""A marker is one flat object; a comment with more brackets is not one, and JSON
+nested thousands deep would overflow the decoder's recursion (exit 3)."""
+
+
 def parse_marker(comment: str, where: str) -> Marker | None:
     """Read a line comment (from its first `#`) as a marker.
 
@@ -237,6 +242,8 @@ def parse_marker(comment: str, where: str) -> Marker | None:
     body = comment.lstrip("#").strip()
     if MARKER_KEY not in body:
         return None
+    if body.count("[") + body.count("{") > _MAX_MARKER_BRACKETS:  # json.loads would recurse
+        raise InvalidManifest(f"{where}: marker is not valid JSON: nested too deeply")
     try:
         data = json.loads(body)
     except json.JSONDecodeError as err:
