@@ -29,6 +29,22 @@ class Candidate:
     data: bytes
 
 
+def inside(root: Path, relative: str, what: str) -> Path:
+    """`root/relative` with every symbolic link resolved; a `ConfigError` unless it stays in `root`.
+
+    A path named in the config repo (`spec.update.path`, `--path`) can be a
+    committed symlink to `/etc` or to another clone in the cache; following it
+    would rewrite, read or sync files outside the checkout.
+    """
+    base = root.resolve()
+    target = (root / relative).resolve()
+    if target != base and base not in target.parents:
+        raise ConfigError(
+            f"{what} {relative}: leaves the checkout through a symbolic link; refused"
+        )
+    return target
+
+
 def _manifest_paths(root: str) -> Iterator[tuple[str, str]]:
     """(relative, absolute) for every `*.yaml`/`*.yml` under root, skipping `.git`.
 

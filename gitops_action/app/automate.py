@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from gitops_action.adapters import files
 from gitops_action.adapters.config_loader import load_config
 from gitops_action.adapters.docker_config import load_docker_config
 from gitops_action.adapters.git import GitWorkspace, remote_ref, validate_branch
@@ -312,7 +313,8 @@ class Automation:
             if self.request.path is not None
             else (automation.update_path if automation else ".")
         )
-        if not (self.workspace.path / path).is_dir():
+        what = "--path" if self.request.path is not None else "spec.update.path"
+        if not files.inside(self.workspace.path, path, what).is_dir():
             raise ConfigError(
                 f"--path {path}: no such directory in {self.workspace.url} ({branch})"
             )

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gitops_action.adapters import events as kube_events
+from gitops_action.adapters import files
 from gitops_action.adapters import kube as kube_adapter
 from gitops_action.adapters.canary_loader import load_canaries
 from gitops_action.adapters.git import GitWorkspace
@@ -328,7 +329,7 @@ class Reconcile:
             rel = self.automation.path
         self.sync_rel = normalise_path(rel or ".")
         root = workspace.path / self.sync_rel
-        if not root.is_dir():
+        if not files.inside(workspace.path, self.sync_rel, "--path").is_dir():
             raise ConfigError(f"--path {self.sync_rel}: no such directory in {workspace.url}")
         self.sync_root = root
         return root

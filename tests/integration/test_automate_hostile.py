@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from testbed.git_server import GitHttpServer
+from testbed.gitenv import run_git
 from testbed.hostile import hostile_server, trickle
 from testbed.paging_registry import PagingRegistry
 from tests.integration.automate_support import Cli, cli_env
@@ -166,3 +167,64 @@ def test_a_flooding_registry_is_cut_off_at_the_body_cap(
     assert policies["flux-system:good"]["action"] == "updated"
     assert "larger than 33554432 bytes" in policies["flux-system:bad"]["error"]
     assert sum(sent) < 80 * (1 << 20), "the client stopped reading long before the end"
+
+
+AUTOMATION = """\
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageUpdateAutomation
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: bot@example.com
+        name: bot
+    push:
+      branch: main
+  interval: 1m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  update:
+    path: ./deploy
+    strategy: Setters
+"""
+
+
+def test_a_symlinked_update_path_never_rewrites_files_outside_the_clone(
+    paging_registry: PagingRegistry,
+    git_server: GitHttpServer,
+    git_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    image = f"{paging_registry.host}/hostile/link"
+    paging_registry.set_tags("hostile/link", ["a1", "a2"])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.yaml"
+    victim.write_text(MANIFEST.format(name="link", image=image))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "config.yaml").write_text(
+        CONFIG.format(name="link", image=image) + "---\n" + AUTOMATION
+    )
+    (work / "deploy").symlink_to(outside)  # committed as a symlink, as git stores it
+    bare = git_server.create_repo("hostile-link")
+    run_git("init", "--quiet", "--initial-branch=main", str(work), env=git_env)
+    run_git("add", "--all", cwd=work, env=git_env)
+    run_git("commit", "--quiet", "-m", "seed", cwd=work, env=git_env)
+    run_git("push", "--quiet", str(bare), "HEAD:refs/heads/main", cwd=work, env=git_env)
+    env = _env(git_env, tmp_path, git_server, paging_registry.host)
+
+    result = Cli(env).run(
+        "automate", "--repo", git_server.repo_url("hostile-link", auth=False), check=None
+    )
+
+    assert victim.read_text() == MANIFEST.format(name="link", image=image)
+    assert result.code == 2, result.stderr
+    assert "spec.update.path deploy: leaves the checkout" in result.stderr
