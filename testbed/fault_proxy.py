@@ -65,7 +65,7 @@ class Fault:
     times: int
     code: int = 500
     reason: str = "InternalError"
-    message: str = "injected by the fault proxy"
+    message: str = "injected failure"
     retry_after: int | None = None
     delay: float = 0.0  # hold the answer back this long (then forward it)
     drop: bool = False  # close the connection without an answer

@@ -28,7 +28,7 @@ import yaml
 
 from testbed.audit import AuditLog, Request
 from testbed.fault_proxy import Fault, FaultProxy
-from testbed.kube_cluster import NEVER_READY_LABEL
+from testbed.kube_cluster import FAIL_LABEL, NEVER_READY_LABEL
 
 T = TypeVar("T")
 TOOL_ACCOUNT = "gitops-tool"
@@ -39,6 +39,7 @@ class Kube:
     """One test's view of the cluster (see the module docstring)."""
 
     never_ready_label = NEVER_READY_LABEL
+    fail_label = FAIL_LABEL
 
     def __init__(
         self,
@@ -184,11 +185,11 @@ class Kube:
         from kubernetes import client
 
         api = self.api_client()
+        dynamic = self.dynamic_client()
         found = [("", r.name) for r in client.CoreV1Api(api).get_api_resources().resources]
         for group in client.ApisApi(api).get_api_versions().groups:
             version = group.preferred_version.group_version
-            answer = api.call_api(f"/apis/{version}", "GET", response_type="object",
-                                  _return_http_data_only=True, auth_settings=["BearerToken"])
+            answer = dynamic.request("get", f"/apis/{version}").to_dict()
             found += [(group.name, r["name"]) for r in answer["resources"]]
         return found
 
@@ -260,7 +261,7 @@ class Kube:
         *,
         code: int = 500,
         reason: str = "InternalError",
-        message: str = "injected by the fault proxy",
+        message: str = "injected failure",
         times: int = 1,
         retry_after: int | None = None,
         group: str | None = None,

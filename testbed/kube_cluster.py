@@ -38,6 +38,7 @@ from testbed.process import ServiceProcess, ServiceStartError
 
 KUBERNETES_VERSION = "v1.35.4"
 NEVER_READY_LABEL = "gitops-test-never-ready"
+FAIL_LABEL = "gitops-test-fail"  # such a pod's containers exit 1 at once
 NODE_NAME = "kwok-node-0"
 ADMIN_USER = "gitops-test-admin"
 # Users whose requests the audit log leaves out: the control plane talking to itself.
@@ -113,6 +114,27 @@ phase: Succeeded
 """
 
 
+_FAILED_STATUS = """\
+{{ $now := Now }}
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  restartCount: 0
+  started: false
+  state:
+    terminated:
+      exitCode: 1
+      finishedAt: {{ $now | Quote }}
+      reason: Error
+      startedAt: {{ $now | Quote }}
+{{ end }}
+hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+phase: Failed
+"""
+
+
 def _stage(name: str, expressions: list[dict[str, Any]], nxt: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
@@ -130,18 +152,26 @@ def _pod_stages() -> list[dict[str, Any]]:
     alive = {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"}
     fresh = {"key": ".status.podIP", "operator": "DoesNotExist"}
     label = f'.metadata.labels["{NEVER_READY_LABEL}"]'
+    fails = f'.metadata.labels["{FAIL_LABEL}"]'
+    healthy = {"key": fails, "operator": "DoesNotExist"}
     ready = {"ready": "True", "ready_bool": "true"}
     unready = {"ready": "False", "ready_bool": "false"}
     return [
         _stage(
             "pod-ready",
-            [alive, fresh, {"key": label, "operator": "DoesNotExist"}],
+            [alive, fresh, healthy, {"key": label, "operator": "DoesNotExist"}],
             {"statusTemplate": _READY_STATUS % ready},
         ),
         _stage(
             "pod-never-ready",
-            [alive, fresh, {"key": label, "operator": "Exists"}],
+            [alive, fresh, healthy, {"key": label, "operator": "Exists"}],
             {"statusTemplate": _READY_STATUS % unready},
+        ),
+        _stage(
+            "pod-fail",
+            [alive, {"key": ".status.phase", "operator": "NotIn", "values": ["Failed"]},
+             {"key": fails, "operator": "Exists"}],
+            {"statusTemplate": _FAILED_STATUS},
         ),
         _stage(
             "pod-complete",

@@ -1,9 +1,10 @@
 """Helpers for the sync tests (no tests here): run the real console script against the
 `kube` fixture's cluster, build manifest trees, read objects back.
 
-Every tree is written into the test's own namespace, so the same tests run on a
-real cluster (GITOPS_TEST_KUBECONFIG); the inventory goes to that namespace too
-(`--inventory NS/inventory`) except where a test checks the default location.
+Every tree is written into the test's own namespace (the real control plane is
+shared by the session; GITOPS_TEST_KUBECONFIG may name another cluster); the
+inventory goes to that namespace too (`--inventory NS/inventory`) except where a
+test checks the default location.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from tests.kubeapi.fixtures import Kube
+from testbed.kube import Kube
+from testbed.kube_cluster import NEVER_READY_LABEL
 
 BIN = Path(sys.executable).parent / "gitops-action"
 REPO = Path(__file__).resolve().parents[2]
@@ -51,11 +53,9 @@ def write(root: Path, name: str, text: str) -> Path:
 
 
 def example_tree(kube: Kube, tmp: Path) -> Path:
-    """A copy of the repo's cluster/ (Deployment + Service `demo` in `default`, Flux config).
-
-    On a real cluster the objects move into the test's namespace; on the stand-in
-    (reset for every test) they stay in `default`, exactly as the repo has them.
-    """
+    """A copy of the repo's cluster/ (Deployment + Service `demo`, Flux config), moved
+    from `default` into the test's namespace. The image stays as the repo has it:
+    kwok runs pods without pulling anything."""
     root = tmp / "repo"
     # cluster/gitops-system/ is the tool's own install (RBAC, CronJob), applied
     # by an admin, never by sync: the example app is the rest of cluster/.
@@ -64,20 +64,32 @@ def example_tree(kube: Kube, tmp: Path) -> Path:
     shutil.copytree(
         REPO / "cluster", root, ignore=shutil.ignore_patterns("gitops-system", "canary.yaml")
     )
-    if not kube.is_standin:
-        for path in root.glob("*.yaml"):
-            text = path.read_text().replace("namespace: default", f"namespace: {kube.namespace}")
-            # The tutorial's image may not be pullable there; any image that runs will do.
-            path.write_text(text.replace("chripp/app:v1.0.0", "registry.k8s.io/pause:3.9"))
+    for path in root.glob("*.yaml"):
+        path.write_text(
+            path.read_text().replace("namespace: default", f"namespace: {kube.namespace}")
+        )
     return root
 
 
 def example_namespace(kube: Kube) -> str:
-    return "default" if kube.is_standin else kube.namespace
+    return kube.namespace
 
 
-def deployment(name: str, namespace: str, replicas: int = 1, image: str = "") -> str:
+def deployment(
+    name: str,
+    namespace: str,
+    replicas: int = 1,
+    image: str = "",
+    *,
+    never_ready: bool = False,
+    progress_deadline: int | None = None,
+) -> str:
+    """A Deployment; `never_ready` pods are Running but never Ready (a kwok stage)."""
     image = image or "registry.k8s.io/pause:3.9"
+    extra = f"\n                {NEVER_READY_LABEL}: \"yes\"" if never_ready else ""
+    deadline = (
+        f"\n          progressDeadlineSeconds: {progress_deadline}" if progress_deadline else ""
+    )
     return _text(f"""
         apiVersion: apps/v1
         kind: Deployment
@@ -85,14 +97,14 @@ def deployment(name: str, namespace: str, replicas: int = 1, image: str = "") ->
           name: {name}
           namespace: {namespace}
         spec:
-          replicas: {replicas}
+          replicas: {replicas}{deadline}
           selector:
             matchLabels:
               app: {name}
           template:
             metadata:
               labels:
-                app: {name}
+                app: {name}{extra}
             spec:
               containers:
                 - name: app

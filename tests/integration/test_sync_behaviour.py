@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_sync_support import (
+from tests.integration.sync_support import (
     BIN,
     INVENTORY,
     configmap,
@@ -23,13 +23,12 @@ from tests.integration.test_sync_support import (
     run_sync,
     write,
 )
-from tests.kubeapi.fixtures import Kube
+from testbed.kube import Kube
+from testbed.kube_cluster import FAIL_LABEL, NEVER_READY_LABEL
 
 
 def _cleanup_cluster_scoped(kube: Kube, api_version: str, kind: str, name: str) -> None:
-    """Cluster-scoped objects outlive the test namespace on a real cluster."""
-    if kube.is_standin:
-        return
+    """Cluster-scoped objects outlive the test namespace."""
 
     def drop() -> None:
         resource = kube.dynamic_client().resources.get(api_version=api_version, kind=kind)
@@ -78,7 +77,7 @@ def test_diff_shows_only_the_fields_we_apply(kube: Kube, tmp_path: Path) -> None
         f"--- live Deployment/{ns}/demo\n"
         f"+++ git Deployment/{ns}/demo\n"
         "@@ -6,7 +6,7 @@\n"
-        "     app: demo\n"
+        "   name: demo\n"
         f"   namespace: {ns}\n"
         " spec:\n"
         "-  replicas: 2\n"
@@ -399,7 +398,11 @@ def test_namespaces_and_crds_are_applied_first(kube: Kube, tmp_path: Path) -> No
 
 
 def test_default_inventory_lives_in_gitops_system(kube: Kube, tmp_path: Path) -> None:
-    kube.require_standin("a fresh cluster (the default inventory is cluster-wide)")
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube.api_client())
+    # gitops-system is cluster-wide: only its inventory ConfigMap is this test's.
+    kube.defer(lambda: core.delete_namespaced_config_map("gitops-action-inventory", "gitops-system"))
     write(tmp_path, "cm.yaml", configmap("a", kube.namespace))
     ok(run_sync(kube, tmp_path, inventory=False))
     namespace = get(kube, "v1", "Namespace", "gitops-system", None)
@@ -491,7 +494,8 @@ def test_throttling_is_retried(kube: Kube, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- health of other kinds
 
 
-def _job(name: str, namespace: str) -> str:
+def _job(name: str, namespace: str, *, fail: bool = False) -> str:
+    labels = f"\n            metadata:\n              labels: {{{FAIL_LABEL}: 'yes'}}" if fail else ""
     return f"""
         apiVersion: batch/v1
         kind: Job
@@ -500,7 +504,7 @@ def _job(name: str, namespace: str) -> str:
           namespace: {namespace}
         spec:
           backoffLimit: 0
-          template:
+          template:{labels}
             spec:
               restartPolicy: Never
               containers:
@@ -518,8 +522,7 @@ def test_job_is_waited_for_until_complete(kube: Kube, tmp_path: Path) -> None:
 
 
 def test_failed_job_fails_the_sync(kube: Kube, tmp_path: Path) -> None:
-    kube.fail_rollout(kube.namespace, "once", kind="Job")
-    write(tmp_path, "job.yaml", _job("once", kube.namespace))
+    write(tmp_path, "job.yaml", _job("once", kube.namespace, fail=True))
     result = run_sync(kube, tmp_path, "--timeout", "30s")
     assert result.returncode == 1
     assert f"Job {kube.namespace}/once: Failed: BackoffLimitExceeded" in result.stderr
@@ -532,7 +535,7 @@ def test_statefulset_and_daemonset_are_waited_for(kube: Kube, tmp_path: Path) ->
             matchLabels: {app: x}
           template:
             metadata:
-              labels: {app: x}
+              labels: {app: x, LABEL: "yes"}
             spec:
               containers:
                 - name: app
@@ -551,7 +554,7 @@ def test_statefulset_and_daemonset_are_waited_for(kube: Kube, tmp_path: Path) ->
           serviceName: db
           replicas: 2
         """
-        + pod,
+        + pod.replace("LABEL", NEVER_READY_LABEL),
     )
     write(
         tmp_path,
@@ -564,9 +567,8 @@ def test_statefulset_and_daemonset_are_waited_for(kube: Kube, tmp_path: Path) ->
           namespace: {ns}
         spec:
         """
-        + pod,
+        + pod.replace("LABEL", "ready"),
     )
-    kube.fail_rollout(ns, "db", kind="StatefulSet")
     result = run_sync(kube, tmp_path, "--timeout", "2s")
     assert result.returncode == 1
     assert f"StatefulSet {ns}/db: not healthy after 2s: " in result.stderr
@@ -675,15 +677,16 @@ def test_the_inventory_cannot_come_from_git(kube: Kube, tmp_path: Path) -> None:
 
 
 def test_the_namespace_holding_the_inventory_is_never_pruned(kube: Kube, tmp_path: Path) -> None:
-    kube.require_standin("a namespace of its own for the inventory")
-    write(tmp_path, "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ops\n")
-    write(tmp_path, "cm.yaml", configmap("a", "ops"))
-    ok(run_sync(kube, tmp_path, "--inventory", "ops/inv", inventory=False))
+    ops = f"{kube.namespace}-ops"
+    _cleanup_cluster_scoped(kube, "v1", "Namespace", ops)
+    write(tmp_path, "ns.yaml", f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ops}\n")
+    write(tmp_path, "cm.yaml", configmap("a", ops))
+    ok(run_sync(kube, tmp_path, "--inventory", f"{ops}/inv", inventory=False))
     (tmp_path / "ns.yaml").unlink()
-    result = ok(run_sync(kube, tmp_path, "--inventory", "ops/inv", inventory=False))
-    assert "Namespace/ops kept (holds the inventory; never pruned)" in lines(result)
-    assert get(kube, "v1", "Namespace", "ops", None) is not None
-    assert inventory_lines(kube, "ops", "inv") == ["v1/ConfigMap/ops/a"]
+    result = ok(run_sync(kube, tmp_path, "--inventory", f"{ops}/inv", inventory=False))
+    assert f"Namespace/{ops} kept (holds the inventory; never pruned)" in lines(result)
+    assert get(kube, "v1", "Namespace", ops, None) is not None
+    assert inventory_lines(kube, ops, "inv") == [f"v1/ConfigMap/{ops}/a"]
 
 
 # ---------------------------------------------------------------- the tool's own install
