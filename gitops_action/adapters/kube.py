@@ -231,6 +231,24 @@ class Kube:
                 raise unreachable(err, self.host) from err
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @contextmanager
+    def impersonating(self, user: str) -> Iterator[Kube]:
+        """The same cluster, every request made as `user` (`Impersonate-User`): how a Flux
+        Kustomization's `serviceAccountName` is honoured, so the API server's RBAC for that
+        ServiceAccount decides what its objects may touch. Needs `impersonate` on
+        serviceaccounts for our own identity."""
+        from kubernetes import client
+
+        api = client.ApiClient(self._api.configuration)
+        api.user_agent = self._api.user_agent
+        api.set_default_header("Impersonate-User", user)  # type: ignore[no-untyped-call]
+        other = Kube(api)
+        other.sleep = self.sleep
+        try:
+            yield other
+        finally:
+            other.close()
+
     def close(self) -> None:
         self._api.close()
         if self._cache_dir is not None:

@@ -1,78 +1,52 @@
-"""The `sync` use case: make the cluster hold what git holds.
+"""The `sync` use case: make the cluster hold what a Flux repository's tree holds.
 
-A run, in the order that keeps it safe to kill at any line (DESIGN.md §4):
+`sync PATH` starts at the cluster path and renders the tree (`app.flux_tree`):
+the path itself, and every Flux Kustomization found in it, each built with real
+kustomize. Each such unit is then synced with its own inventory (prune never
+touches another Kustomization's objects), in dependency order. A run, in the
+order that keeps it safe to kill at any line (DESIGN.md §4):
 
-1. **Read and check everything** (no cluster yet): every document parsed and
-   validated, config kinds set aside, duplicates refused. Then every kind is
-   resolved against the API (reads only). Any bad input stops the run here,
-   before the first write.
-2. **Plan** (reads only): the inventory and the live objects are read, and
-   each object is classed created / configured / unchanged by local
-   comparison (`domain.drift`), so unchanged objects cost no write call.
-   `--dry-run` stops here.
-3. **Grow the inventory** with the objects about to be created, before they
-   are: an object is never in the cluster without being in the inventory, so
-   a run killed after creating it still prunes it later.
-4. **Apply** (server-side, field manager `gitops-action`) what changed, in
-   kind order (Namespaces and CRDs first).
-5. **Prune** what the previous inventory holds and git no longer does, in
-   reverse order, and only if the live object carries our apply entry.
-6. **Shrink the inventory** to what git holds (plus what was kept).
-7. **Wait** for workloads to roll out, up to the timeout.
+1. **Render and check everything** (reads only): every Kustomization built and
+   checked, every kind resolved against the API, duplicates across units
+   refused. Any bad input anywhere stops the run here, with every problem
+   named, before the first write.
+2. **Plan** each unit (reads only): its inventory and live objects read, each
+   object classed created / configured / unchanged locally (`domain.drift`),
+   so unchanged objects cost no write. `--dry-run` stops here.
+3. Then, unit by unit in dependency order (a unit whose dependency is not
+   ready is held back, and says why; a suspended one is skipped):
+   **grow the inventory** with the objects about to be created, before they
+   are; **apply** (server-side, field manager `gitops-action`) what changed,
+   in kind order; **prune** what the unit's previous inventory holds and git no
+   longer does, only if the live object carries our apply entry; **shrink the
+   inventory**; **wait** for what the unit waits for (`app.sync_run`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from gitops_action.adapters import kube as kube_adapter
+from gitops_action.adapters import kustomize
 from gitops_action.adapters.kube import Kube
-from gitops_action.adapters.manifest_loader import load_tree, render_yaml
-from gitops_action.domain import health as health_rules
-from gitops_action.domain.drift import in_sync, object_diff, with_hash
-from gitops_action.domain.errors import (
-    InvalidSyncInput,
-    KubeApiError,
-    KubeForbidden,
-    UnknownKind,
-)
-from gitops_action.domain.health import Health, State
-from gitops_action.domain.install import is_install_object, split_install_render
-from gitops_action.domain.inventory import Entry, Inventory, InventoryRef, applied_by_us
-from gitops_action.domain.manifests import (
-    Manifest,
-    ObjectId,
-    apply_priority,
-    canary_services,
-    canary_targets,
-    clean_body,
-    expand,
-    read_manifest,
-    split_config,
-    without_replicas,
-)
-from gitops_action.domain.sync_plan import (
-    Action,
-    DesiredObject,
-    ObjectResult,
-    ResourceType,
-    SyncResult,
-)
+from gitops_action.app.flux_tree import Tree, TreeInvalid, Unit, render
+from gitops_action.app.sync_run import CONFIGMAPS, UnitRun, UnitSettings, types_from_crds
+from gitops_action.domain.errors import InvalidSyncInput
+from gitops_action.domain.health import State
+from gitops_action.domain.install import split_install_render
+from gitops_action.domain.inventory import InventoryRef
+from gitops_action.domain.manifests import Manifest, ObjectId, canary_services, canary_targets
+from gitops_action.domain.sync_plan import ResourceType, SyncResult, UnitResult, UnitState
 
-CONFIGMAPS: Final = ResourceType("", "v1", "ConfigMap", "configmaps", True)
-NAMESPACES: Final = ResourceType("", "v1", "Namespace", "namespaces", False)
-CRD_GROUP: Final = "apiextensions.k8s.io"
-# A (type, namespace) with at least this many desired objects is read with one list
-# instead of one get per object.
-LIST_THRESHOLD: Final = 3
-_FIRST_POLL: Final = 0.1
-_MAX_POLL: Final = 2.0
+SECRETS: Final = ResourceType("", "v1", "Secret", "secrets", True)
 
 
 @dataclass(frozen=True)
@@ -90,36 +64,25 @@ class SyncOptions:
     exclude_install: bool = True
     """Leave the tool's own install render out (`domain.install.split_install_render`),
     and never prune an object carrying its labels."""
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """The tree read and checked: what to apply, and the config objects set aside."""
-
-    manifests: list[Manifest]
-    skipped: list[Manifest]
-    canaries: frozenset[ObjectId]
-    canary_services: frozenset[ObjectId] = frozenset()
-
-
-def load(path: Path, default_namespace: str) -> Loaded:
-    """Read and check every document under `path` (no cluster involved)."""
-    manifests = [
-        read_manifest(location, data)
-        for document_location, document in load_tree(path)
-        for location, data in expand(document_location, document)
-    ]
-    apply, skipped = split_config(manifests)
-    return Loaded(
-        apply,
-        skipped,
-        canary_targets(skipped, default_namespace),
-        canary_services(skipped, default_namespace),
-    )
+    source_root: Path | None = None
+    """The repository's root (Kustomization paths are relative to it); default: the git
+    work tree holding `path`, else `path` itself."""
+    include_flux_components: bool = False
+    revision: str = ""
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 Connect = Callable[[str | None, str | None], AbstractContextManager[Kube]]
 Clock = Callable[[], float]
+
+
+def source_root_of(path: Path) -> Path:
+    """The nearest directory at or above `path` holding `.git`, else `path`."""
+    start = path.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
 
 
 def sync(
@@ -129,326 +92,228 @@ def sync(
     clock: Clock = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncResult:
-    """One sync of `options.path` to the cluster; the result says what happened.
+    """One sync of the tree at `options.path`; the result says what happened.
 
     Raises ConfigError for bad input (nothing written), KubeApiError when the API
-    refuses or fails. Unhealthy workloads are reported in the result, not raised.
+    refuses or fails. Unhealthy objects and held-back Kustomizations are reported in
+    the result, not raised.
     """
-    loaded = load(options.path, options.namespace)
-    install_render: list[Manifest] = []
-    if options.exclude_install:
-        kept, install_render = split_install_render(loaded.manifests)
-        loaded = replace(loaded, manifests=kept)
+    if not options.path.is_dir():
+        raise InvalidSyncInput(f"{options.path}: not a directory (sync takes the cluster path)")
+    root = options.source_root or source_root_of(options.path)
+    rel = options.path.resolve().relative_to(root.resolve()).as_posix()
+    binary = kustomize.find_binary(options.environ or os.environ)
     result = SyncResult(
-        path=str(options.path),
-        inventory=str(options.inventory),
-        dry_run=options.dry_run,
-        skipped=loaded.skipped,
-        install_render=sorted({m.location.file for m in install_render}),
+        path=str(options.path), inventory=str(options.inventory), dry_run=options.dry_run
     )
     with connect(options.kubeconfig, options.context) as kube:
-        run = _Run(kube, options, result, clock, sleep)
-        desired = run.resolve(loaded)
-        run.plan(desired)
-        if not options.dry_run:
-            run.execute()
-            run.wait()
+        tree = render(
+            root,
+            rel,
+            binary=binary,
+            live_variables=lambda kind, ns, name: _live_variables(kube, kind, ns, name),
+            include_flux_components=options.include_flux_components,
+        )
+        result.flux_components = tree.flux_components
+        with ExitStack() as stack:
+            runs = _prepare(kube, stack, tree, options, result, clock, sleep)
+            if not options.dry_run:
+                _execute(runs, result)
     return result
 
 
 @dataclass
 class _Planned:
-    desired: DesiredObject
-    result: ObjectResult
-    live: dict[str, Any] | None
+    unit: Unit
+    run: UnitRun
+    record: UnitResult
 
 
-@dataclass
-class _Stale:
-    entry: Entry
-    resource: ResourceType
-    result: ObjectResult
+@dataclass(frozen=True)
+class Loaded:
+    """The tree read and checked without a cluster: what would be applied, and the config
+    objects set aside (`substituteFrom` objects missing from the tree read as absent)."""
+
+    manifests: list[Manifest]
+    skipped: list[Manifest]
 
 
-class _Run:
-    def __init__(
-        self,
-        kube: Kube,
-        options: SyncOptions,
-        result: SyncResult,
-        clock: Clock,
-        sleep: Callable[[float], None],
-    ) -> None:
-        self.kube = kube
-        self.options = options
-        self.result = result
-        self.clock = clock
-        self.sleep = sleep
-        self.planned: list[_Planned] = []
-        self.stale: list[_Stale] = []
-        self.stored = Inventory()
-        self.stored_exists = False
+def load(path: Path, environ: Mapping[str, str] | None = None) -> Loaded:
+    """Render the tree at `path` offline (no cluster): every unit's objects."""
+    root = source_root_of(path)
+    tree = render(
+        root,
+        path.resolve().relative_to(root).as_posix(),
+        binary=kustomize.find_binary(environ or os.environ),
+        live_variables=lambda _kind, _ns, _name: None,
+    )
+    return Loaded(
+        [m for unit in tree.units for m in unit.manifests],
+        [m for unit in tree.units for m in unit.config],
+    )
 
-    # ------------------------------------------------------------ 1. resolve
-    def resolve(self, loaded: Loaded) -> list[DesiredObject]:
-        """Every manifest resolved to a resource and a body, ordered for apply."""
-        from_tree = _types_from_crds(loaded.manifests)
-        types: dict[tuple[str, str], ResourceType] = {}
-        desired: dict[ObjectId, DesiredObject] = {}
-        for manifest in loaded.manifests:
-            key = (manifest.api_version, manifest.kind)
-            resource = types.get(key) or from_tree.get(key) or self.kube.resolve(*key)
-            if resource is None:
-                raise UnknownKind(
-                    f"{manifest.location}: unknown kind {manifest.kind} in {manifest.api_version} "
-                    "(the cluster does not serve it and no CustomResourceDefinition in the tree "
-                    "defines it)"
-                )
-            types[key] = resource
-            item = self._desired(manifest, resource, loaded.canaries)
-            if item.id in loaded.canary_services:
-                self.result.left_to_canary.append(item.id)
-                continue
-            if item.id in desired:
-                raise InvalidSyncInput(
-                    f"{item.id} is defined twice: {desired[item.id].location} and {item.location}"
-                )
-            desired[item.id] = item
-        inventory = ObjectId(
-            "", "ConfigMap", self.options.inventory.namespace, self.options.inventory.name
-        )
-        if inventory in desired:
-            raise InvalidSyncInput(
-                f"{desired[inventory].location}: {inventory} is sync's inventory; it cannot "
-                "also come from git (choose another --inventory)"
-            )
-        return sorted(
-            desired.values(),
-            key=lambda d: (
-                apply_priority(d.id.kind),
-                d.id.kind,
-                d.id.group,
-                d.id.namespace,
-                d.id.name,
-            ),
-        )
 
-    def _desired(
-        self, manifest: Manifest, resource: ResourceType, canaries: frozenset[ObjectId]
-    ) -> DesiredObject:
-        namespace = (manifest.namespace or self.options.namespace) if resource.namespaced else ""
-        identity = ObjectId(resource.group, resource.kind, namespace, manifest.name)
-        body = clean_body(manifest.body, namespace)
-        if identity in canaries:
-            body = without_replicas(body)
-        return DesiredObject(manifest, resource, identity, with_hash(body))
-
-    # --------------------------------------------------------------- 2. plan
-    def plan(self, desired: Sequence[DesiredObject]) -> None:
-        ref = self.options.inventory
-        stored = self.kube.get(CONFIGMAPS, ref.namespace, ref.name)
-        self.stored_exists = stored is not None
-        self.stored = Inventory.from_configmap(stored, f"inventory ConfigMap {ref}")
-        live = self._fetch(desired)
-        for item in desired:
-            have = live.get(item.id)
-            action = (
-                Action.CREATE
-                if have is None
-                else (Action.UNCHANGED if in_sync(item.body, have) else Action.UPDATE)
-            )
-            diff = ""
-            if self.options.diff and action is not Action.UNCHANGED:
-                diff = object_diff(item.id.display, have, item.body, render_yaml)
-            report = ObjectResult(
-                item.id, item.resource.api_version, action, item.location, diff=diff
-            )
-            self.planned.append(_Planned(item, report, have))
-            self.result.objects.append(report)
-        self._plan_prune({item.id for item in desired})
-
-    def _fetch(self, desired: Iterable[DesiredObject]) -> dict[ObjectId, dict[str, Any] | None]:
-        """The live objects, with one list per (type, namespace) where that saves requests."""
-        groups: dict[tuple[ResourceType, str], list[DesiredObject]] = defaultdict(list)
-        for item in desired:
-            groups[(item.resource, item.id.namespace)].append(item)
-        live: dict[ObjectId, dict[str, Any] | None] = {}
-        for (resource, namespace), items in groups.items():
-            listed = self._list(resource, namespace) if len(items) >= LIST_THRESHOLD else None
-            for item in items:
-                if listed is not None:
-                    live[item.id] = listed.get(item.id.name)
-                else:
-                    live[item.id] = self.kube.get(resource, namespace, item.id.name)
-        return live
-
-    def _list(self, resource: ResourceType, namespace: str) -> dict[str, dict[str, Any]] | None:
-        """Objects by name, or None when RBAC allows `get` but not `list` (then: one get each)."""
+def _prepare(  # noqa: PLR0917 - the run's collaborators
+    kube: Kube,
+    stack: ExitStack,
+    tree: Tree,
+    options: SyncOptions,
+    result: SyncResult,
+    clock: Clock,
+    sleep: Callable[[float], None],
+) -> list[_Planned]:
+    """Resolve every unit (all problems at once), then plan each: reads only."""
+    install_files: list[str] = []
+    for unit in tree.units:
+        if options.exclude_install:
+            kept, left_out = split_install_render(unit.manifests)
+            unit.manifests = kept
+            install_files.extend(m.location.file for m in left_out)
+    result.install_render = sorted(set(install_files))
+    config = [m for unit in tree.units for m in unit.config]
+    result.skipped = config
+    canaries = canary_targets(config, options.namespace)
+    services = canary_services(config, options.namespace)
+    from_tree = types_from_crds([m for unit in tree.units for m in unit.manifests])
+    planned: list[_Planned] = []
+    problems: list[str] = []
+    owner: dict[ObjectId, tuple[str, Manifest]] = {}
+    desired_by_unit = []
+    for index, unit in enumerate(tree.units):
+        settings = _settings(unit, index, options)
+        applier = kube
+        if unit.spec is not None and unit.spec.service_account:
+            user = f"system:serviceaccount:{unit.spec.ref.namespace}:{unit.spec.service_account}"
+            applier = stack.enter_context(kube.impersonating(user))
+        run = UnitRun(kube, settings, result, clock, sleep, applier=applier)
         try:
-            objects = self.kube.list(resource, namespace)
-        except KubeForbidden:
-            return None
-        return {str(obj["metadata"]["name"]): obj for obj in objects}
-
-    def _plan_prune(self, desired: set[ObjectId]) -> None:
-        """Stale entries (in the inventory, not in git) that are still ours, reverse order."""
-        stale = [entry for entry in self.stored.entries if entry.id not in desired]
-        stale.sort(
-            key=lambda e: (apply_priority(e.id.kind), e.id.kind, e.id.namespace, e.id.name),
-            reverse=True,
-        )
-        for entry in stale:
-            resource = self.kube.resolve(entry.api_version, entry.id.kind)
-            if resource is None:
-                continue  # the kind is gone (its CRD was deleted): so is the object
-            live = self.kube.get(resource, entry.id.namespace, entry.id.name)
-            if live is None:
-                continue
-            if entry.id in self.result.left_to_canary:
-                self._keep(entry, "left to the canary manager; dropped from the inventory")
-                continue
-            if entry.id == ObjectId("", "Namespace", "", self.options.inventory.namespace):
-                self._keep(entry, "holds the inventory; never pruned")
-                continue
-            if not applied_by_us(live):
-                self._keep(entry, "not applied by gitops-action; dropped from the inventory")
-                continue
-            if self.options.exclude_install and is_install_object(live):
-                self._keep(entry, "the tool's own install, left out of sync; never pruned")
-                continue
-            action = Action.PRUNE if self.options.prune else Action.KEEP
-            note = "" if self.options.prune else "prune disabled"
-            report = ObjectResult(entry.id, entry.api_version, action, note=note)
-            self.stale.append(_Stale(entry, resource, report))
-            self.result.objects.append(report)
-
-    def _keep(self, entry: Entry, note: str) -> None:
-        """Report a stale entry that is left alone and leaves the inventory."""
-        self.result.objects.append(
-            ObjectResult(entry.id, entry.api_version, Action.KEEP, note=note)
-        )
-
-    # ------------------------------------------------------------ 3-6. write
-    def execute(self) -> None:
-        desired = Inventory.of(
-            Entry(p.desired.id, p.desired.resource.api_version) for p in self.planned
-        )
-        kept = Inventory.of(s.entry for s in self.stale if s.result.action is Action.KEEP)
-        if not desired.ids <= self.stored.ids:
-            self._store(self.stored.union(desired))
-        for planned in self.planned:
-            if planned.result.action in (Action.CREATE, Action.UPDATE):
-                planned.live = self.kube.apply(planned.desired.resource, planned.desired.body)
-                if planned.desired.id.group == CRD_GROUP:
-                    self._wait_established(planned.desired)
-        for stale in self.stale:
-            if stale.result.action is Action.PRUNE:
-                self.kube.delete(stale.resource, stale.entry.id.namespace, stale.entry.id.name)
-        final = desired.union(kept)
-        if final != self.stored:
-            self._store(final)
-
-    def _store(self, inventory: Inventory) -> None:
-        ref = self.options.inventory
-        if not self.stored_exists and self.kube.get(NAMESPACES, "", ref.namespace) is None:
-            self.kube.apply(
-                NAMESPACES,
-                {
-                    "apiVersion": "v1",
-                    "kind": "Namespace",
-                    "metadata": {"name": ref.namespace},
-                },
-            )
-        self.kube.apply(CONFIGMAPS, inventory.configmap(ref))
-        self.stored, self.stored_exists = inventory, True
-
-    def _wait_established(self, crd: DesiredObject) -> None:
-        """Custom resources of a new CRD can only be applied once it is Established."""
-        deadline = self.clock() + self.options.timeout
-        delay = _FIRST_POLL
-        while True:
-            live = self.kube.get(crd.resource, "", crd.id.name)
-            conditions = ((live or {}).get("status") or {}).get("conditions") or []
-            if any(
-                c.get("type") == "Established" and c.get("status") == "True"
-                for c in conditions
-                if isinstance(c, Mapping)
-            ):
-                return
-            if self.clock() >= deadline:
-                raise KubeApiError(
-                    f"{crd.id} was not Established within {self.options.timeout_text}"
+            desired = run.resolve(unit.manifests, from_tree, canaries, services)
+        except InvalidSyncInput as error:
+            problems.append(f"{unit.name}: {error}")
+            continue
+        for item in desired:
+            if item.id in owner and owner[item.id][0] != unit.name:
+                first_unit, first = owner[item.id]
+                problems.append(
+                    f"{item.id} is applied by two Kustomizations: {first_unit} "
+                    f"({first.location}) and {unit.name} ({item.location})"
                 )
-            self.sleep(delay)
-            delay = min(delay * 2, _MAX_POLL)
+            owner[item.id] = (unit.name, item.manifest)
+        record = UnitResult(
+            name=unit.name,
+            path=unit.path,
+            inventory=str(settings.inventory),
+            objects=len(desired),
+            revision=options.revision,
+            depends_on=tuple(str(d) for d in unit.spec.depends_on) if unit.spec else (),
+        )
+        desired_by_unit.append(desired)
+        planned.append(_Planned(unit, run, record))
+    if problems:
+        raise TreeInvalid(problems)
+    everywhere = frozenset(owner)
+    for step, wanted in zip(planned, desired_by_unit, strict=True):
+        result.units.append(step.record)
+        if step.unit.spec is not None and step.unit.spec.suspend:
+            step.record.state = UnitState.SUSPENDED
+            step.record.message = "suspended: nothing applied or pruned"
+            continue
+        mine = frozenset(d.id for d in wanted)
+        step.run.plan(wanted, everywhere - mine)
+    return planned
 
-    # ---------------------------------------------------------------- 7. wait
-    def wait(self) -> None:
-        """Poll workloads until all are healthy, one has failed, or the timeout passes."""
-        watched = [
-            p
-            for p in self.planned
-            if health_rules.has_rollout(p.desired.id.group, p.desired.id.kind)
+
+def _settings(unit: Unit, index: int, options: SyncOptions) -> UnitSettings:
+    spec = unit.spec
+    inventory = options.inventory
+    if index > 0 and spec is not None:
+        name = f"{inventory.name}.{spec.ref.namespace}.{spec.ref.name}"
+        inventory = InventoryRef(inventory.namespace, name)
+    if spec is None:
+        return UnitSettings(
+            name=unit.name,
+            inventory=inventory,
+            namespace=options.namespace,
+            prune=options.prune,
+            diff=options.diff,
+            exclude_install=options.exclude_install,
+            timeout=options.timeout,
+            timeout_text=options.timeout_text,
+        )
+    wait = "all" if spec.wait else ("checks" if spec.health_checks else "none")
+    return UnitSettings(
+        name=unit.name,
+        inventory=inventory,
+        namespace=options.namespace,
+        prune=options.prune and spec.prune,
+        diff=options.diff,
+        exclude_install=options.exclude_install,
+        timeout=spec.timeout.seconds,
+        timeout_text=spec.timeout.text,
+        wait=wait,
+        force=spec.force,
+    )
+
+
+def _execute(planned: Sequence[_Planned], result: SyncResult) -> None:
+    """Each unit in dependency order, after its dependencies are ready."""
+    ready: dict[str, str] = {}  # unit name -> "" when ready, else why not
+    for item in planned:
+        record, unit = item.record, item.unit
+        if record.state is UnitState.SUSPENDED:
+            ready[record.name] = ""  # Flux: a suspended dependency still counts as Ready
+            continue
+        blocked = [f"{dep}: {ready[dep]}" for dep in record.depends_on if ready.get(dep)]
+        if blocked:
+            record.state = UnitState.HELD
+            record.message = "dependency not ready: " + "; ".join(blocked)
+            ready[record.name] = f"held back ({record.message})"
+            continue
+        item.run.execute()
+        checks = _checks(unit)
+        item.run.wait(checks)
+        unhealthy = [
+            o
+            for o in result.objects
+            if o.unit == record.name
+            and o.health is not None
+            and o.health.state is not State.HEALTHY
         ]
-        if not watched:
-            return
-        self.result.waited = True
-        for planned in watched:
-            planned.result.health = _health(planned, planned.live)
-        deadline = self.clock() + self.options.timeout
-        delay = _FIRST_POLL
-        while True:
-            pending = [p for p in watched if not _done(p)]
-            failed = any(p.result.health and p.result.health.state is State.FAILED for p in watched)
-            if not pending or failed:
-                return
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                break
-            self.sleep(min(delay, remaining))
-            delay = min(delay * 1.6, _MAX_POLL)
-            for planned in pending:
-                desired = planned.desired
-                planned.live = self.kube.get(
-                    desired.resource, desired.id.namespace, desired.id.name
-                )
-                planned.result.health = _health(planned, planned.live)
-        for planned in watched:
-            health = planned.result.health
-            if health is not None and health.state is State.PROGRESSING:
-                planned.result.health = Health(
-                    State.FAILED,
-                    f"not healthy after {self.options.timeout_text}: {health.reason}",
-                )
+        record.state = UnitState.APPLIED
+        record.ready = not unhealthy
+        if unhealthy:
+            record.message = "; ".join(
+                f"{o.id}: {o.health.reason}" for o in unhealthy if o.health is not None
+            )
+            ready[record.name] = record.message
+        else:
+            record.message = f"applied revision {record.revision}" if record.revision else "applied"
+            ready[record.name] = ""
 
 
-def _health(planned: _Planned, live: Mapping[str, Any] | None) -> Health:
+def _checks(unit: Unit) -> list[ObjectId]:
+    if unit.spec is None:
+        return []
+    out = []
+    for check in unit.spec.health_checks:
+        group = check.api_version.rpartition("/")[0]
+        out.append(ObjectId(group, check.kind, check.namespace, check.name))
+    return out
+
+
+def _live_variables(kube: Kube, kind: str, namespace: str, name: str) -> dict[str, str] | None:
+    """A substituteFrom object's data from the cluster (None when it does not exist)."""
+    resource = CONFIGMAPS if kind == "ConfigMap" else SECRETS
+    live = kube.get(resource, namespace, name)
     if live is None:
-        return Health(State.FAILED, "deleted while waiting for it")
-    return health_rules.evaluate(planned.desired.id.group, planned.desired.id.kind, live)
-
-
-def _done(planned: _Planned) -> bool:
-    return planned.result.health is None or planned.result.health.done
-
-
-def _types_from_crds(manifests: Iterable[Manifest]) -> dict[tuple[str, str], ResourceType]:
-    """Kinds defined by CRDs in the tree, so their objects can be checked (and applied after
-    the CRD) before the cluster serves them."""
-    types: dict[tuple[str, str], ResourceType] = {}
-    for manifest in manifests:
-        if manifest.group != CRD_GROUP or manifest.kind != "CustomResourceDefinition":
+        return None
+    data = live.get("data") or {}
+    if kind == "ConfigMap":
+        return {str(k): str(v) for k, v in data.items()}
+    out = {}
+    for key, value in data.items():
+        try:
+            out[str(key)] = base64.b64decode(str(value)).decode()
+        except (binascii.Error, UnicodeDecodeError):
             continue
-        spec = manifest.body.get("spec") or {}
-        names = spec.get("names") or {}
-        group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
-        if not (isinstance(group, str) and isinstance(kind, str) and isinstance(plural, str)):
-            continue
-        namespaced = spec.get("scope", "Namespaced") == "Namespaced"
-        for version in spec.get("versions") or []:
-            if isinstance(version, Mapping) and version.get("served", True) and version.get("name"):
-                name = str(version["name"])
-                types[(f"{group}/{name}", kind)] = ResourceType(
-                    group, name, kind, plural, namespaced
-                )
-    return types
+    return out

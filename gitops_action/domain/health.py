@@ -15,7 +15,7 @@ Kinds without a rollout (ConfigMaps, Services, ...) are healthy when applied.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -141,3 +141,71 @@ def _job(spec: Mapping[str, Any], status: Mapping[str, Any]) -> Health:
     active, succeeded = _count(status, "active"), _count(status, "succeeded")
     completions = int(spec.get("completions") or 1)
     return Health(State.PROGRESSING, f"{succeeded} of {completions} completions, {active} active")
+
+
+def evaluate_any(group: str, kind: str, obj: Mapping[str, Any]) -> Health:
+    """kstatus rules for every kind, as Flux's `wait: true` and health checks apply them.
+
+    Workloads as `evaluate`; a PersistentVolumeClaim when Bound; a LoadBalancer
+    Service when it has an ingress address; a CRD when Established; an APIService
+    when Available; anything else by its standard conditions (`Stalled` True has
+    failed; `Reconciling` True or `Ready` not True is in progress) once its
+    controller has observed the current generation. An object with no status
+    conventions is healthy once it exists.
+    """
+    if (group, kind) in WORKLOADS:
+        return evaluate(group, kind, obj)
+    status = obj.get("status") or {}
+    rule = _KIND_RULES.get((group, kind))
+    return rule(obj.get("spec") or {}, status) if rule else _conditions(obj, status)
+
+
+def _pvc(_spec: Mapping[str, Any], status: Mapping[str, Any]) -> Health:
+    phase = status.get("phase")
+    if phase == "Bound":
+        return HEALTHY
+    return Health(State.PROGRESSING, f"phase {phase or 'unknown'}, waiting for Bound")
+
+
+def _service(spec: Mapping[str, Any], status: Mapping[str, Any]) -> Health:
+    if spec.get("type") == "LoadBalancer" and not (status.get("loadBalancer") or {}).get("ingress"):
+        return Health(State.PROGRESSING, "waiting for a load balancer address")
+    return HEALTHY
+
+
+def _condition_true(name: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Health]:
+    def rule(_spec: Mapping[str, Any], status: Mapping[str, Any]) -> Health:
+        condition = _condition(status, name)
+        if condition is not None and condition.get("status") == "True":
+            return HEALTHY
+        return Health(State.PROGRESSING, f"waiting for {name}")
+
+    return rule
+
+
+_KIND_RULES: Final[
+    dict[tuple[str, str], Callable[[Mapping[str, Any], Mapping[str, Any]], Health]]
+] = {
+    ("", "PersistentVolumeClaim"): _pvc,
+    ("", "Service"): _service,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): _condition_true("Established"),
+    ("apiregistration.k8s.io", "APIService"): _condition_true("Available"),
+}
+
+
+def _conditions(obj: Mapping[str, Any], status: Mapping[str, Any]) -> Health:
+    generation = int((obj.get("metadata") or {}).get("generation") or 0)
+    observed = status.get("observedGeneration")
+    if observed is not None and int(observed) < generation:
+        return Health(State.PROGRESSING, f"controller has not observed generation {generation} yet")
+    stalled = _condition(status, "Stalled")
+    if stalled is not None and stalled.get("status") == "True":
+        return Health(State.FAILED, f"Stalled: {stalled.get('message') or stalled.get('reason')}")
+    reconciling = _condition(status, "Reconciling")
+    if reconciling is not None and reconciling.get("status") == "True":
+        return Health(State.PROGRESSING, f"Reconciling: {reconciling.get('reason') or ''}".strip())
+    ready = _condition(status, "Ready")
+    if ready is not None and ready.get("status") != "True":
+        message = ready.get("message") or ready.get("reason") or "not ready"
+        return Health(State.PROGRESSING, f"Ready={ready.get('status')}: {message}")
+    return HEALTHY

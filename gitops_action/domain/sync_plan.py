@@ -71,6 +71,7 @@ class ObjectResult:
     health: Health | None = None
     diff: str = ""
     note: str = ""
+    unit: str = ""  # the Flux Kustomization (namespace/name) or the path it belongs to
 
     def text(self, dry_run: bool) -> str:
         line = f"{self.id.display} {self.action.value}"
@@ -93,8 +94,49 @@ class ObjectResult:
             "health": None if self.health is None else self.health.state.value,
             "reason": None if self.health is None or not self.health.reason else self.health.reason,
             "note": self.note or None,
+            "kustomization": self.unit or None,
             **({"diff": self.diff} if self.diff else {}),
         }
+
+
+class UnitState(enum.Enum):
+    APPLIED = "applied"
+    PLANNED = "planned"  # dry run
+    SUSPENDED = "suspended"
+    HELD = "held"  # a dependency is not ready
+    FAILED = "failed"
+
+
+@dataclass
+class UnitResult:
+    """One Flux Kustomization's line, as `flux get kustomizations` shows it."""
+
+    name: str
+    path: str
+    inventory: str
+    state: UnitState = UnitState.PLANNED
+    objects: int = 0
+    ready: bool = False
+    message: str = ""
+    revision: str = ""
+    depends_on: tuple[str, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "inventory": self.inventory,
+            "state": self.state.value,
+            "ready": self.ready,
+            "objects": self.objects,
+            "revision": self.revision or None,
+            "dependsOn": list(self.depends_on),
+            "message": self.message or None,
+        }
+
+    def text(self) -> str:
+        ready = "True" if self.ready else "False"
+        return f"{self.name}\t{self.state.value}\tready={ready}\t{self.message or '-'}"
 
 
 @dataclass
@@ -111,6 +153,12 @@ class SyncResult:
     # Files of the tool's own install render, left out (`sync --include-install` applies them).
     install_render: list[str] = field(default_factory=list)
     waited: bool = False
+    # One entry per Flux Kustomization (or the plain path), in the order they ran.
+    units: list[UnitResult] = field(default_factory=list)
+    # Flux's own controllers (flux-system/gotk-components.yaml), left out.
+    flux_components: list[str] = field(default_factory=list)
+    # What this run wrote, in order (the part-way report when a later write fails).
+    applied: list[ObjectId] = field(default_factory=list)
 
     @property
     def unhealthy(self) -> list[ObjectResult]:
@@ -122,7 +170,9 @@ class SyncResult:
 
     @property
     def healthy(self) -> bool:
-        return not self.unhealthy
+        return not self.unhealthy and not any(
+            unit.state in (UnitState.HELD, UnitState.FAILED) for unit in self.units
+        )
 
     def counts(self) -> dict[str, int]:
         counted = Counter(item.action for item in self.objects)
@@ -141,7 +191,11 @@ class SyncResult:
         if self.dry_run:
             return line + " (dry run: nothing written)"
         if not self.healthy:
-            return line + f"; {len(self.unhealthy)} not healthy"
+            held = [u for u in self.units if u.state in (UnitState.HELD, UnitState.FAILED)]
+            problems = [f"{len(self.unhealthy)} not healthy"] if self.unhealthy else []
+            if held:
+                problems.append(f"{len(held)} Kustomization(s) held back or failed")
+            return line + "; " + ", ".join(problems)
         return line + ("; all healthy" if self.waited else "")
 
     def as_record(self) -> dict[str, Any]:
@@ -153,6 +207,8 @@ class SyncResult:
             "counts": {**self.counts(), "skipped": len(self.skipped)},
             "leftToCanary": [item.display for item in self.left_to_canary],
             "installRenderLeftOut": list(self.install_render),
+            "fluxComponentsLeftOut": list(self.flux_components),
+            "kustomizations": [unit.as_record() for unit in self.units],
             "objects": [item.as_record() for item in self.objects],
             "skipped": [
                 {

@@ -33,7 +33,7 @@ def _problems(body: Any) -> str | None:
 
 
 def test_every_manifest_in_cluster_validates() -> None:
-    loaded = load(CLUSTER, "default")
+    loaded = load(CLUSTER)
     assert loaded.manifests, "cluster/ holds nothing to apply"
     problems = [
         f"{m.location} ({m.kind} {m.name}): {problem}"
@@ -51,7 +51,7 @@ def test_every_manifest_in_cluster_validates() -> None:
     ],
 )
 def test_the_validator_catches_broken_manifests(edit: dict[str, Any], expected: str) -> None:
-    deployment = next(m for m in load(CLUSTER, "default").manifests if m.kind == "Deployment")
+    deployment = next(m for m in load(CLUSTER).manifests if m.kind == "Deployment")
     body = dict(deployment.body)
     spec = {k: v for k, v in body["spec"].items() if k != "replicas"}
     body["spec"] = {**spec, **edit}

@@ -1,0 +1,322 @@
+"""Rendering a Flux repository's tree: every Kustomization built, substituted, checked.
+
+`sync PATH` starts at the cluster path (`flux bootstrap --path`). Its build is
+the root unit; when it holds the bootstrap `Kustomization` whose `path` is that
+same path (`flux-system/gotk-sync.yaml`), the root takes that Kustomization's
+name and fields, and Flux's own controllers (`flux-system/gotk-components.yaml`)
+are left out unless asked for. Every `kustomize.toolkit.fluxcd.io`
+Kustomization found in a unit's build is followed: its path built with its
+fields merged (`adapters.kustomize`), its `postBuild` variables substituted,
+`commonMetadata` and Flux's ownership labels set, and the Kustomizations in
+its own build followed in turn.
+
+Nothing is applied here. Every problem of the whole tree (a field refused, a
+kustomize build error, a missing `substituteFrom` object, a dependsOn cycle)
+is collected, and the render fails with all of them at once, before any write.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from gitops_action.adapters import kustomize
+from gitops_action.adapters.manifest_loader import parse_documents, render_unfolded
+from gitops_action.domain.envsubst import SubstitutionError, check_names, clean_value, substitute
+from gitops_action.domain.errors import ConfigError, InvalidSyncInput
+from gitops_action.domain.flux_kustomization import (
+    GROUP,
+    SUBSTITUTE_KEY,
+    FluxKustomization,
+    Ref,
+    dependency_order,
+    is_flux_kustomization,
+    read,
+)
+from gitops_action.domain.manifests import Manifest, read_manifest, split_config
+
+BOOTSTRAP_SOURCE: Final = Ref("flux-system", "flux-system")
+FLUX_COMPONENTS: Final = "gotk-components.yaml"
+NAME_LABEL: Final = f"{GROUP}/name"
+NAMESPACE_LABEL: Final = f"{GROUP}/namespace"
+
+# Reads a ConfigMap's or Secret's data from the cluster (None: it does not exist).
+LiveVariables = Callable[[str, str, str], Mapping[str, str] | None]
+
+
+class TreeInvalid(InvalidSyncInput):
+    """The tree has problems; each is one entry of `problems` (file, document, object, field)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            count = f"{len(problems)} problems in the tree (nothing applied)"
+            super().__init__(f"{count}: " + " | ".join(problems))
+
+
+@dataclass
+class Unit:
+    """One Flux Kustomization (or the plain path when none describes it), rendered."""
+
+    path: str
+    spec: FluxKustomization | None
+    manifests: list[Manifest] = field(default_factory=list)
+    config: list[Manifest] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.ref) if self.spec else self.path
+
+
+@dataclass
+class Tree:
+    units: list[Unit]  # in dependency order
+    flux_components: list[str] = field(default_factory=list)  # files left out
+
+
+def render(
+    source_root: Path,
+    cluster_path: str,
+    *,
+    binary: str,
+    live_variables: LiveVariables,
+    include_flux_components: bool = False,
+) -> Tree:
+    """The whole tree under `cluster_path` (relative to `source_root`)."""
+    with kustomize.staged(source_root) as stage:
+        renderer = _Renderer(stage, binary, include_flux_components)
+        renderer.walk(cluster_path)
+        renderer.substitute_all(live_variables)
+    specs = [unit.spec for unit in renderer.units if unit.spec is not None]
+    ordered, problems = dependency_order(specs)
+    renderer.problems.extend(problems)
+    if renderer.problems:
+        raise TreeInvalid(renderer.problems)
+    by_ref = {unit.spec.ref: unit for unit in renderer.units if unit.spec is not None}
+    plain = [unit for unit in renderer.units if unit.spec is None]
+    return Tree([*plain, *(by_ref[k.ref] for k in ordered)], renderer.flux_components)
+
+
+class _Renderer:
+    def __init__(self, stage: Path, binary: str, include_flux_components: bool) -> None:
+        self.stage = stage
+        self.binary = binary
+        self.include_flux = include_flux_components
+        self.problems: list[str] = kustomize.check_references(stage)
+        self.units: list[Unit] = []
+        self.flux_components: list[str] = []
+
+    def walk(self, cluster_path: str) -> None:
+        if self.problems:
+            return  # remote bases: kustomize must not run at all
+        cluster_path = posixpath.normpath(cluster_path)
+        root = self._build(cluster_path, None, "")
+        if root is None:
+            return
+        found = [m for m in root.manifests if is_flux_kustomization(m)]
+        root_spec = self._root_spec(found, cluster_path)
+        if root_spec is not None:
+            found = [
+                m
+                for m in found
+                if m.name != root_spec.ref.name
+                or (m.namespace or "flux-system") != root_spec.ref.namespace
+            ]
+            if root_spec.overlay():
+                root = self._build(cluster_path, root_spec, f"{root_spec.where}: ") or root
+            root.spec = root_spec
+            _label(root)
+        self.units.append(root)
+        source = root_spec.source if root_spec else BOOTSTRAP_SOURCE
+        seen = {root_spec.ref} if root_spec else set()
+        queue = list(found)
+        while queue:
+            manifest = queue.pop(0)
+            spec, problems = read(manifest, source)
+            self.problems.extend(problems)
+            if problems:
+                continue
+            prefix = f"{spec.where}: Kustomization {spec.ref}: "
+            if spec.ref in seen:
+                self.problems.append(prefix + "defined twice in the tree")
+                continue
+            seen.add(spec.ref)
+            if spec.source != source:
+                self.problems.append(
+                    f"{prefix}spec.sourceRef: GitRepository {spec.source} is not the repository "
+                    f"being synced ({source}); other sources are not supported yet"
+                )
+                continue
+            unit = self._build(spec.path, spec, f"{prefix}spec.path {spec.path}: ")
+            if unit is None:
+                continue
+            _label(unit)
+            self.units.append(unit)
+            queue.extend(m for m in unit.manifests if is_flux_kustomization(m))
+
+    def _root_spec(self, found: list[Manifest], cluster_path: str) -> FluxKustomization | None:
+        for manifest in found:
+            spec, problems = read(manifest, None)
+            if spec.path == cluster_path and spec.source is not None:
+                self.problems.extend(problems)
+                return spec
+        return None
+
+    def _build(self, path: str, spec: FluxKustomization | None, prefix: str) -> Unit | None:
+        overlay = spec.overlay() if spec else {}
+        try:
+            name, generated = kustomize.prepare(self.stage, path, overlay)
+            built = kustomize.build(self.binary, self.stage, path, name, generated)
+        except ConfigError as error:
+            self.problems.append(prefix + str(error))
+            return None
+        unit = Unit(path, spec)
+        manifests: list[Manifest] = []
+        for where, document in built.objects:
+            if self._is_flux_component(where.file):
+                if where.file not in self.flux_components:
+                    self.flux_components.append(where.file)
+                continue
+            try:
+                manifests.append(read_manifest(where, document))
+            except ConfigError as error:
+                self.problems.append(prefix + str(error))
+        unit.manifests, unit.config = _split(manifests)
+        return unit
+
+    def _is_flux_component(self, file: str) -> bool:
+        parts = file.split("/")
+        return (
+            not self.include_flux
+            and parts[-1] == FLUX_COMPONENTS
+            and len(parts) >= 2
+            and parts[-2] == "flux-system"
+        )
+
+    # ------------------------------------------------------------ postBuild
+    def substitute_all(self, live: LiveVariables) -> None:
+        in_tree = {
+            (m.kind, m.namespace, m.name): m
+            for unit in self.units
+            for m in [*unit.manifests]
+            if m.group == "" and m.kind in ("ConfigMap", "Secret")
+        }
+        for unit in self.units:
+            spec = unit.spec
+            if spec is None or not spec.has_post_build:
+                continue
+            prefix = f"{spec.where}: Kustomization {spec.ref}: "
+            variables = self._variables(spec, in_tree, live, prefix)
+            if variables is None or not variables:
+                continue
+            problems = check_names(variables)
+            if problems:
+                self.problems.extend(prefix + "spec.postBuild: " + p for p in problems)
+                continue
+            unit.manifests = [self._substituted(m, variables, prefix) for m in unit.manifests]
+            unit.config = [self._substituted(m, variables, prefix) for m in unit.config]
+
+    def _variables(
+        self,
+        spec: FluxKustomization,
+        in_tree: Mapping[tuple[str, str, str], Manifest],
+        live: LiveVariables,
+        prefix: str,
+    ) -> dict[str, str] | None:
+        """substituteFrom in order (the tree's object first, else the cluster's), then the
+        inline `substitute` over them, as Flux does."""
+        variables: dict[str, str] = {}
+        ok = True
+        for index, source in enumerate(spec.substitute_from):
+            data: Mapping[str, str] | None = _from_tree(
+                in_tree.get((source.kind, spec.ref.namespace, source.name))
+            )
+            if data is None:
+                data = live(source.kind, spec.ref.namespace, source.name)
+            if data is None:
+                if not source.optional:
+                    ok = False
+                    self.problems.append(
+                        f"{prefix}spec.postBuild.substituteFrom[{index}]: {source.kind} "
+                        f"{spec.ref.namespace}/{source.name} not found (in the tree or the "
+                        "cluster) and not optional"
+                    )
+                continue
+            variables.update({k: clean_value(v) for k, v in data.items()})
+        variables.update({k: clean_value(v) for k, v in spec.substitute.items()})
+        return variables if ok else None
+
+    def _substituted(
+        self, manifest: Manifest, variables: Mapping[str, str], prefix: str
+    ) -> Manifest:
+        metadata = manifest.body.get("metadata") or {}
+        for key in ("labels", "annotations"):
+            marks = metadata.get(key)
+            if isinstance(marks, Mapping) and marks.get(SUBSTITUTE_KEY) == "disabled":
+                return manifest
+        try:
+            text = substitute(render_unfolded(dict(manifest.body)), variables)
+            documents = parse_documents(str(manifest.location), text)
+        except (SubstitutionError, ConfigError) as error:
+            self.problems.append(f"{prefix}{manifest.location}: postBuild substitution: {error}")
+            return manifest
+        body = documents[0] if len(documents) == 1 else None
+        if not isinstance(body, dict):
+            self.problems.append(
+                f"{prefix}{manifest.location}: postBuild substitution did not give one object"
+            )
+            return manifest
+        try:
+            return read_manifest(manifest.location, body)
+        except ConfigError as error:
+            self.problems.append(f"{prefix}postBuild substitution: {error}")
+            return manifest
+
+
+def _from_tree(manifest: Manifest | None) -> dict[str, str] | None:
+    if manifest is None:
+        return None
+    body = manifest.body
+    out: dict[str, str] = {}
+    if manifest.kind == "Secret":
+        for key, value in (body.get("data") or {}).items():
+            try:
+                out[str(key)] = base64.b64decode(str(value), validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                continue
+        out.update({str(k): str(v) for k, v in (body.get("stringData") or {}).items()})
+        return out
+    out.update({str(k): str(v) for k, v in (body.get("data") or {}).items()})
+    return out
+
+
+def _label(unit: Unit) -> None:
+    """Flux's ownership labels, and the Kustomization's commonMetadata, on every object."""
+    spec = unit.spec
+    if spec is None:
+        return
+    labels = {**spec.common_labels, NAME_LABEL: spec.ref.name, NAMESPACE_LABEL: spec.ref.namespace}
+    unit.manifests = [_with_metadata(m, labels, spec.common_annotations) for m in unit.manifests]
+
+
+def _with_metadata(
+    manifest: Manifest, labels: Mapping[str, str], annotations: Mapping[str, str]
+) -> Manifest:
+    body: dict[str, Any] = dict(manifest.body)
+    metadata = dict(body["metadata"])
+    metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
+    if annotations:
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
+    body["metadata"] = metadata
+    return Manifest(manifest.location, body)
+
+
+def _split(manifests: list[Manifest]) -> tuple[list[Manifest], list[Manifest]]:
+    return split_config(manifests)
