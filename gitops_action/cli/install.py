@@ -14,8 +14,10 @@ from gitops_action.domain.errors import InvalidInstallOption
 from gitops_action.domain.install import (
     DEFAULT_IMAGE,
     DEFAULT_NAMESPACE,
+    DEFAULT_POD_SECURITY,
     DEFAULT_SCHEDULE,
     DEFAULT_TARGETS,
+    POD_SECURITY_LEVELS,
     InstallOptions,
 )
 
@@ -87,6 +89,13 @@ Exit codes: 0 printed; 2 bad flag, or no --export; 3 bug. See docs/install.md.
     "--schedule", default=DEFAULT_SCHEDULE, show_default=True, help="The CronJob's schedule."
 )
 @click.option("--prometheus-url", metavar="URL", help="GITOPS_PROMETHEUS_URL, for canary analysis.")
+@click.option(
+    "--pod-security",
+    type=click.Choice(list(POD_SECURITY_LEVELS)),
+    default=DEFAULT_POD_SECURITY,
+    show_default=True,
+    help="Pod Security level enforced in the target namespaces (none: leave them unlabelled).",
+)
 @output_option(
     "yaml: a commented multi-document stream; json: one v1 List.", formats=("yaml", "json")
 )
@@ -103,6 +112,7 @@ def install(  # noqa: PLR0917 - one parameter per option, as click passes them
     image: str,
     schedule: str,
     prometheus_url: str | None,
+    pod_security: str,
     output: str,
 ) -> None:
     """Render the in-cluster CronJob, its ServiceAccount, least-privilege RBAC and Secrets."""
@@ -123,5 +133,6 @@ def install(  # noqa: PLR0917 - one parameter per option, as click passes them
         prometheus_url=prometheus_url or None,
         registry_secrets=registry_secrets,
         secrets=secrets,
+        pod_security=pod_security,
     )
     click.echo(export(options, output), nl=False)

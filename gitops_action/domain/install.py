@@ -209,6 +209,10 @@ def secret_rule(names: tuple[str, ...]) -> Rule:
     return Rule(("",), ("secrets",), ("get",), "automation reads ImageRepository secretRef", names)
 
 
+DEFAULT_POD_SECURITY: Final = "restricted"
+POD_SECURITY_LEVELS: Final = ("restricted", "baseline", "privileged", "none")
+
+
 @dataclass(frozen=True)
 class InstallOptions:
     """The flags of `install`, validated by `validate()`."""
@@ -224,6 +228,8 @@ class InstallOptions:
     prometheus_url: str | None = None
     registry_secrets: tuple[str, ...] = ()
     secrets: bool = True
+    pod_security: str = DEFAULT_POD_SECURITY
+    """Pod Security level the target namespaces are labelled with (`none`: not labelled)."""
 
     def validate(self) -> InstallOptions:
         """Refuse what would render manifests a cluster rejects; return self."""
@@ -240,8 +246,18 @@ class InstallOptions:
             raise InvalidInstallOption(f"--image {self.image!r}: expected an image reference")
         _schedule(self.schedule)
         url = self.prometheus_url
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise InvalidInstallOption(f"--prometheus-url {url!r}: expected an http(s) URL")
+        if url is not None and (
+            not url.startswith(("http://", "https://"))
+            or any(ch.isspace() or not ch.isprintable() for ch in url)
+        ):
+            raise InvalidInstallOption(
+                f"--prometheus-url {url!r}: expected an http(s) URL (no spaces or line breaks)"
+            )
+        if self.pod_security not in POD_SECURITY_LEVELS:
+            raise InvalidInstallOption(
+                f"--pod-security {self.pod_security!r}: expected one of "
+                f"{', '.join(POD_SECURITY_LEVELS)}"
+            )
         return self
 
     @property
@@ -278,6 +294,8 @@ class InstallOptions:
             args.append("--cluster-scope")
         if not self.secrets:
             args.append("--no-secrets")
+        if self.pod_security != DEFAULT_POD_SECURITY:
+            args += ["--pod-security", self.pod_security]
         return " ".join(shlex.quote(arg) for arg in args)
 
 
@@ -324,7 +342,8 @@ def header(options: InstallOptions) -> tuple[str, ...]:
 
 def render(options: InstallOptions) -> list[Manifest]:
     """Every object of the install, in apply order."""
-    objects: list[Manifest] = [_namespace(options), _service_account(options)]
+    objects: list[Manifest] = [_namespace(options), *_target_namespaces(options)]
+    objects.append(_service_account(options))
     if options.secrets:
         objects += _git_secret(options)
         objects += [_registry_secret_object(options, ref) for ref in options.registry_secrets]
@@ -359,6 +378,30 @@ def _namespace(options: InstallOptions) -> Manifest:
         "pod-security.kubernetes.io/enforce": "restricted",
     }
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+
+
+def _target_namespaces(options: InstallOptions) -> list[Manifest]:
+    """Each target namespace with Pod Security labels (defence in depth, docs/install.md).
+
+    Whoever writes the config repo decides what `sync` applies there; with
+    `restricted` enforced, the API server itself refuses a privileged,
+    hostPath or host-network pod however it got into git. Applying this
+    Namespace only adds labels to one that exists.
+    """
+    level = options.pod_security
+    if level == "none":
+        return []
+    labels = {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
+    labels["pod-security.kubernetes.io/enforce-version"] = "latest"
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": target, "labels": labels},  # not the install labels: not ours
+        }
+        for target in options.target_namespaces
+        if target != options.namespace
+    ]
 
 
 def _service_account(options: InstallOptions) -> Manifest:

@@ -54,6 +54,7 @@ def env(items: list[dict[str, Any]]) -> dict[str, Any]:
 def test_default_render_kinds_in_apply_order() -> None:
     assert [(o["kind"], o["metadata"].get("namespace")) for o in objects()] == [
         ("Namespace", None),
+        ("Namespace", None),  # the target namespace, for its Pod Security labels
         ("ServiceAccount", "gitops-system"),
         ("Secret", "gitops-system"),
         ("ClusterRole", None),
@@ -279,7 +280,7 @@ def test_own_role_names_the_objects_it_may_change() -> None:
 
 def test_namespace_flag_moves_everything_of_the_tool() -> None:
     items = objects(namespace="ops")
-    assert one(items, "Namespace")["metadata"]["name"] == "ops"
+    assert one(items, "Namespace", "ops")["metadata"]["name"] == "ops"
     namespaced = [o for o in items if o["kind"] not in ("Namespace", "ClusterRole")]
     homes = {o["metadata"].get("namespace") for o in namespaced if o["kind"] != "RoleBinding"}
     assert homes <= {"ops", None}
