@@ -110,9 +110,14 @@ class DockerCli:
         if code != 0:  # no plugin (an old CLI prints its usage, a new one an error)
             return Builder(False)
         code, lines = self._run(["buildx", "inspect", "--bootstrap"])
-        if code != 0:
-            raise DockerEngineError(f"the buildx builder is not usable: {self._tail(lines)}")
         fields = _inspect_fields(lines)
+        if code != 0 or fields.get("Error") or not fields.get("Driver"):
+            if fields.get("Error"):
+                lines = [f"error: {fields['Error']}"]
+            raise DockerEngineError(
+                f"the buildx builder is not usable (docker engine: {self.where}, set "
+                f"DOCKER_HOST; builder: BUILDX_BUILDER or `docker buildx use`): {self._tail(lines)}"
+            )
         platforms = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p)
         name, driver = fields.get("Name", "default"), fields.get("Driver", "?")
         return Builder(True, name, driver, platforms)

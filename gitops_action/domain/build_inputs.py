@@ -12,7 +12,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gitops_action.domain.ci_tags import TagPlan
@@ -47,20 +47,6 @@ class Platform:
         return "/".join(part for part in (self.os, self.arch, self.variant) if part)
 
 
-@dataclass(frozen=True)
-class BuildSpec:
-    """Everything the engine needs for one build (paths already resolved)."""
-
-    context: str
-    dockerfile: str
-    tag: str
-    """The first `IMAGE:TAG`; the others are added with `docker tag` after the build."""
-    build_args: dict[str, str] = field(default_factory=dict)
-    target: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
-    platform: str = ""
-
-
 def parse_build_args(lines: tuple[str, ...]) -> dict[str, str]:
     """`KEY=VALUE` lines -> dict (a later KEY wins, as with docker).
 
@@ -80,12 +66,6 @@ def parse_build_args(lines: tuple[str, ...]) -> dict[str, str]:
     return args
 
 
-def split_platform_list(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Platforms given one per line and/or comma-separated (as docker actions take them)."""
-    items = (item.strip() for value in values for item in value.split(","))
-    return tuple(dict.fromkeys(item for item in items if item))
-
-
 def parse_platform(text: str) -> Platform:
     """Parse `os/arch[/variant]`; an error names the value."""
     parts = text.strip().lower().split("/")
@@ -96,38 +76,6 @@ def parse_platform(text: str) -> Platform:
     if variant and _DEFAULT_VARIANTS.get(arch) == variant:
         variant = ""
     return Platform(os_name, arch, variant)
-
-
-def check_platform_count(platforms: tuple[str, ...]) -> Platform | None:
-    """The one platform asked for (None: the engine's own); several need BuildKit.
-
-    Checked before the tests run: no engine is needed to know that the legacy
-    builder the docker SDK drives builds one platform per build.
-    """
-    if not platforms:
-        return None
-    parsed = [parse_platform(text) for text in platforms]
-    if len(parsed) > 1:
-        names = ", ".join(str(p) for p in parsed)
-        raise InvalidBuildInput(
-            f"platforms {names}: a multi-platform image needs buildx/BuildKit; the docker "
-            "engine's legacy builder used here builds only the engine's own platform "
-            "(use docker/setup-buildx-action and docker/build-push-action for this)"
-        )
-    return parsed[0]
-
-
-def match_engine_platform(requested: Platform | None, engine_os: str, engine_arch: str) -> str:
-    """The platform to pass to the build: the request if the engine can build it natively."""
-    engine = parse_platform(f"{engine_os}/{engine_arch}")
-    if requested is None:
-        return ""
-    if requested != engine:
-        raise InvalidBuildInput(
-            f"platform {requested} needs buildx/BuildKit (or QEMU emulation): the docker "
-            f"engine's legacy builder used here builds only its own platform, {engine}"
-        )
-    return str(requested)
 
 
 def parse_push_mode(value: str) -> bool | None:
@@ -216,45 +164,3 @@ def oci_labels(plan: TagPlan, *, source: str, created: str) -> dict[str, str]:
     labels.update(plan.labels)
     labels[CREATED_LABEL] = created
     return labels
-
-
-_ESCAPE_DIRECTIVE = re.compile(r"#\s*escape\s*=\s*(\S)\s*$", re.IGNORECASE)
-
-
-def dockerfile_with_labels(text: str, labels: dict[str, str]) -> str | None:
-    """The Dockerfile with all `labels` in ONE `LABEL` line at its end, or None.
-
-    Why: the classic builder turns the build API's `labels` into one LABEL
-    step per label, and each step creates and commits a container (about
-    60 ms each on a small machine): four OCI labels cost more than building
-    a small image. One appended line costs one step. Appending lands on the
-    last stage, which is what the API's labels do when no target is set (the
-    caller keeps the API route for `--target`). None when appending is not
-    safe: a non-default escape character (the quoting below assumes `\\`),
-    a last line that continues, or a value with a line break.
-    """
-    if not labels or any("\n" in v or "\r" in v for v in (*labels, *labels.values())):
-        return None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith("#"):
-            break
-        directive = _ESCAPE_DIRECTIVE.fullmatch(stripped)
-        if directive and directive.group(1) != "\\":
-            return None
-    meaningful = [
-        line.rstrip()
-        for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if meaningful and meaningful[-1].endswith("\\"):
-        return None
-    pairs = " ".join(f"{_quote(key)}={_quote(value)}" for key, value in sorted(labels.items()))
-    separator = "" if text.endswith("\n") or not text else "\n"
-    return f"{text}{separator}LABEL {pairs}\n"
-
-
-def _quote(text: str) -> str:
-    """A double-quoted Dockerfile word: no variable expansion, no word splitting."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return f'"{escaped}"'

@@ -12,6 +12,7 @@ GITOPS_TEST_PIP_INSTALL=1 (it needs PyPI; 10-60 s).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -28,8 +29,8 @@ from testbed.actionrunner.scenario import (
     pull_request_event,
     push_event,
 )
-from testbed.githubapi.runner import parse_workflow_command
 from testbed.dockerd import DockerEngine
+from testbed.githubapi.runner import parse_workflow_command
 from testbed.registry import RegistryService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,12 +116,16 @@ def test_tag_release_through_the_action(
         "image": f"{image}:v1.2.3",
         "tags": f"{image}:v1.2.3\n{image}:latest\n{image}:sha-89abcde",
         "digest": digest,
+        "imageid": run.outputs["imageid"],
+        "metadata": run.outputs["metadata"],
         "test-outcome": "success",
     }
+    assert json.loads(run.outputs["metadata"])["containerimage.digest"] == digest
+    assert run.outputs["imageid"].startswith("sha256:")
     assert "tests: 3 passed" in run.log_text
     assert f"`{digest}`" in run.summary
     groups = [c.data for c in run.commands if c.name == "group"]
-    assert groups == ["Tests", "Build", "Push"]
+    assert groups == ["Tests", "Build"]  # buildx pushes every tag as the build ends
 
 
 def test_bot_push_is_skipped_before_install_and_any_docker_call(tmp_path: Path) -> None:

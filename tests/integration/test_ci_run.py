@@ -1,5 +1,10 @@
 """`gitops-action ci run` against a real dockerd and a real registry (Distribution 2.8).
 
+The builds go through `docker buildx build` on buildx's default builder, the
+engine's own BuildKit (driver `docker`); test_ci_run_buildkit.py covers a
+real buildkitd (driver `remote`) and the path without buildx
+(`DOCKER_BUILDKIT=1 docker build`).
+
 Each test runs the console script in a subprocess with a clean environment
 (no inherited GITHUB_* / GITOPS_*), a GitHub-shaped event file and its own
 repository name in the session registry. Outputs are read back with the
@@ -18,9 +23,6 @@ from typing import Any
 
 import pytest
 
-from gitops_action.adapters import docker_build
-from gitops_action.domain.build_inputs import BuildSpec
-from gitops_action.domain.redact import Redactor
 from testbed.actionrunner.scenario import (
     BOT,
     SHA,
@@ -29,10 +31,10 @@ from testbed.actionrunner.scenario import (
     pull_request_event,
     push_event,
 )
+from testbed.dockerd import DockerEngine
 from testbed.githubapi.runner import parse_file_command, parse_workflow_command
 from testbed.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
 from testbed.githubapi.shapes import GitIdentity
-from testbed.dockerd import DockerEngine
 from testbed.registry import RegistryService
 
 SCRIPT = str(Path(sys.executable).with_name("gitops-action"))
@@ -153,17 +155,24 @@ def test_tag_build_pushes_version_latest_and_sha_with_one_digest(
     assert len(set(digests.values())) == 1
     digest = digests["v1.2.3"]
     assert digest is not None and digest.startswith("sha256:")
+    metadata = json.loads(run.outputs["metadata"])
+    assert metadata["containerimage.digest"] == digest
+    assert run.outputs["imageid"] == metadata["containerimage.config.digest"]
     assert run.outputs == {
         "skipped": "false",
         "image": f"{image}:v1.2.3",
         "tags": f"{image}:v1.2.3\n{image}:latest\n{image}:sha-89abcde",
         "digest": digest,
+        "imageid": run.outputs["imageid"],
+        "metadata": run.outputs["metadata"],
         "test-outcome": "success",
     }
     assert run.stdout.splitlines() == [
         "skipped=false",
         f"image={image}:v1.2.3",
         f"digest={digest}",
+        f"imageid={run.outputs['imageid']}",
+        f"metadata={run.outputs['metadata']}",
         "test-outcome=success",
         f"tag={image}:v1.2.3",
         f"tag={image}:latest",
@@ -177,12 +186,14 @@ def test_tag_build_pushes_version_latest_and_sha_with_one_digest(
     assert digest in run.summary
     assert f"`{image}:sha-89abcde`" in run.summary
     assert "passed" in run.summary
+    assert "docker buildx build (builder default, driver docker)" in run.summary
+    assert "| **Cached steps** | " in run.summary and "| **Build time** | " in run.summary
 
 
 def test_two_images_get_every_tag_each_push_logged_once_in_tag_order(
     tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
 ) -> None:
-    """The tags after an image's first are pushed together; the log and outputs stay ordered."""
+    """One build names and pushes every tag of every image: one digest, logged in tag order."""
     repos = [unique_repo("two-a"), unique_repo("two-b")]
     images = [f"{registry.host}/{repo}" for repo in repos]
     run = ci_run(
@@ -201,11 +212,7 @@ def test_two_images_get_every_tag_each_push_logged_once_in_tag_order(
     assert run.outputs["tags"] == "\n".join(references)
     pushed = [line for line in run.stderr.splitlines() if line.startswith("gitops-action: pushed ")]
     assert pushed == [f"gitops-action: pushed {ref} ({digest})" for ref in references]
-    lines = run.stderr.splitlines()
-    for reference in references:  # each push's own log, held back and printed just before it
-        at = lines.index(f"gitops-action: pushed {reference} ({digest})")
-        tag = reference.rsplit(":", 1)[1]
-        assert lines[at - 1].startswith(f"{tag}: digest: {digest}"), lines[at - 3 : at + 1]
+    assert run.outputs["digest"] == digest
 
 
 def test_tag_pushed_by_the_bot_is_not_skipped(
@@ -279,30 +286,27 @@ def test_build_args_target_and_file_reach_the_build(
     assert labels["org.opencontainers.image.version"] == "v1.2.3"  # on the target stage
 
 
-@pytest.mark.parametrize("target", ["", "base"])
-def test_label_values_survive_both_label_paths(
-    tmp_path: Path, dockerd: DockerEngine, target: str
+def test_label_values_and_user_labels_reach_the_image(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine
 ) -> None:
-    """No target: one LABEL line appended to a copy of the Dockerfile; a target: the API."""
+    """Our OCI labels and the `labels` input, quotes and `$` kept; the user wins on a key."""
+    repo = unique_repo("labels")
     labels = {"a": 'x$y "q" \\z ${HOME} `b`', "b": "it's", "org.example.c": "d=e"}
-    workspace = make_project(tmp_path / "ws", dockerfile="FROM scratch AS base\nCOPY app.txt /\n")
-    spec = BuildSpec(
-        context=str(workspace),
-        dockerfile=str(workspace / "Dockerfile"),
-        tag=f"cirun/labels:{target or 'last'}",
-        labels=labels,
-        target=target,
+    run = ci_run(
+        tmp_path,
+        image=f"{registry.host}/{repo}",
+        docker_host=dockerd.docker_host,
+        extra_env={
+            **credentials(registry),
+            "GITOPS_LABELS": "\n".join(f"{k}={v}" for k, v in labels.items())
+            + "\norg.opencontainers.image.source=https://example.com/mirror",
+        },
     )
-    engine = docker_build.DockerEngine.connect({"DOCKER_HOST": dockerd.docker_host}, Redactor())
-    try:
-        lines: list[str] = []
-        image_id = engine.build(spec, lines.append)
-    finally:
-        engine.close()
-    assert sum("LABEL" in line for line in lines) == (1 if not target else len(labels))
-    with dockerd.client() as client:
-        assert client.images.get(image_id).labels == labels
-    assert (workspace / "Dockerfile").read_text() == "FROM scratch AS base\nCOPY app.txt /\n"
+    assert run.code == 0, run.stderr
+    found = image_config(registry, repo, "v1.2.3")["config"]["Labels"]
+    assert {k: found[k] for k in labels} == labels
+    assert found["org.opencontainers.image.source"] == "https://example.com/mirror"
+    assert found["org.opencontainers.image.revision"] == SHA
 
 
 def test_pull_request_is_built_not_pushed(
@@ -429,21 +433,23 @@ def test_invalid_image_name_is_exit_2_naming_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("platforms", "named"),
-    [("linux/arm64", "linux/arm64"), ("linux/amd64,linux/arm64", "linux/amd64, linux/arm64")],
+    [("linux/arm64", "linux/arm64"), ("linux/amd64,linux/arm64", "linux/arm64")],
 )
-def test_foreign_or_multiple_platforms_need_buildx(
-    tmp_path: Path, dockerd: DockerEngine, platforms: str, named: str
+def test_a_platform_the_builder_cannot_build_is_exit_2_naming_platforms(
+    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine, platforms: str, named: str
 ) -> None:
+    repo = unique_repo("platforms")
     run = ci_run(
         tmp_path,
-        image="127.0.0.1:5000/acme/app",
+        image=f"{registry.host}/{repo}",
         docker_host=dockerd.docker_host,
-        extra_env={"GITOPS_PLATFORM": platforms},
+        extra_env={**credentials(registry), "GITOPS_PLATFORM": platforms},
     )
-    assert run.code == 2
+    assert run.code == 2, run.stderr
     (error,) = run.errors()
-    assert named in error
-    assert "buildx/BuildKit" in error
+    assert error.startswith(f"gitops-action: error: platforms: {named} cannot be built")
+    assert "builder default" in error
+    assert registry.list_tags(repo) == []
 
 
 def test_bad_build_arg_is_exit_2_without_echoing_it(tmp_path: Path) -> None:
@@ -557,7 +563,9 @@ def test_json_output_is_the_report_and_agrees_with_the_step_outputs(
     assert record["result"] == "pushed" and record["dryRun"] is False
     assert record["pushed"] == [f"{image}:{tag}" for tag in ("v1.2.3", "latest", "sha-89abcde")]
     assert set(record["digests"].values()) == {registry.manifest_digest(repo, "v1.2.3")}
-    assert list(record["timings"]) == ["skip check", "registry login", "build", "push", "total"]
+    assert list(record["timings"]) == ["skip check", "registry login", "build", "total"]
+    assert record["builder"] == "docker buildx build (builder default, driver docker)"
+    assert record["steps"]["total"] >= 1
     assert record["failure"] is None
     assert registry.password not in run.stdout
 
@@ -584,6 +592,8 @@ def test_bot_push_is_skipped_without_tests_or_docker(tmp_path: Path) -> None:
         "image": "",
         "tags": "",
         "digest": "",
+        "imageid": "",
+        "metadata": "",
         "test-outcome": "skipped",
     }
     assert "made by bots: gitops-bot" in run.summary

@@ -57,24 +57,6 @@ def test_bad_platform_is_named(text: str) -> None:
         bi.parse_platform(text)
 
 
-def test_platform_lists_split_on_lines_and_commas() -> None:
-    assert bi.split_platform_list(("linux/amd64, linux/arm64", "linux/amd64")) == (
-        "linux/amd64",
-        "linux/arm64",
-    )
-
-
-def test_only_the_engines_platform_builds_without_buildkit() -> None:
-    assert bi.check_platform_count(()) is None
-    one = bi.check_platform_count(("linux/x86_64",))
-    assert bi.match_engine_platform(one, "linux", "amd64") == "linux/amd64"
-    assert bi.match_engine_platform(None, "linux", "amd64") == ""
-    with pytest.raises(InvalidBuildInput, match=r"linux/arm64 needs buildx/BuildKit"):
-        bi.match_engine_platform(bi.parse_platform("linux/arm64"), "linux", "amd64")
-    with pytest.raises(InvalidBuildInput, match="multi-platform image needs buildx"):
-        bi.check_platform_count(("linux/amd64", "linux/arm64"))
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("", None), ("auto", None), ("AUTO", None), ("true", True), ("Yes", True), ("0", False)],
@@ -165,6 +147,11 @@ def pushed_report() -> RunReport:
         push=True,
         pushed=refs,
         digest="sha256:" + "a" * 64,
+        image_id="sha256:" + "b" * 64,
+        metadata='{"containerimage.digest":"sha256:' + "a" * 64 + '"}',
+        builder="docker buildx build (builder ci, driver remote)",
+        steps=4,
+        cached_steps=3,
         timings={"skip check": 0.01, "tests": 1.25, "build": 2.0, "push": 0.5, "total": 3.8},
     )
 
@@ -176,6 +163,8 @@ def test_outputs_and_stdout_lines() -> None:
         "image": "r.example/app:v1.2.3",
         "tags": "r.example/app:v1.2.3\nr.example/app:latest\nr.example/app:sha-89abcde",
         "digest": "sha256:" + "a" * 64,
+        "imageid": "sha256:" + "b" * 64,
+        "metadata": '{"containerimage.digest":"sha256:' + "a" * 64 + '"}',
         "test-outcome": "success",
     }
     assert report.stdout_lines()[-1] == "tag=r.example/app:sha-89abcde"
@@ -204,6 +193,9 @@ def test_summary_lists_tags_digest_tests_and_timings() -> None:
     assert "| tests | 1.25 s |" in text
     assert "| total | 3.80 s |" in text
     assert "```sh\npytest -k 'a | b'\n```" in text
+    assert "| **Builder** | `docker buildx build (builder ci, driver remote)` |" in text
+    assert "| **Build time** | 2.00 s |" in text
+    assert "| **Cached steps** | 3 of 4 |" in text
 
 
 def test_summary_of_a_skipped_run() -> None:
@@ -218,35 +210,6 @@ def test_user_text_cannot_break_out_of_code_spans_or_cells() -> None:
     assert code("`x`") == "`` `x` ``"
     assert code("a|b") == "`a\\|b`"
     assert code_block("```\ninner\n```") == "````\n```\ninner\n```\n````"
-
-
-# -- labels in the Dockerfile -----------------------------------------------------------
-
-
-def test_labels_become_one_quoted_label_line() -> None:
-    text = bi.dockerfile_with_labels("FROM scratch\nCOPY a /\n", {"z": "1", "a": 'x$y "q" \\'})
-    assert text == 'FROM scratch\nCOPY a /\nLABEL "a"="x\\$y \\"q\\" \\\\" "z"="1"\n'
-    assert bi.dockerfile_with_labels("FROM scratch", {"a": "1"}) == 'FROM scratch\nLABEL "a"="1"\n'
-
-
-@pytest.mark.parametrize(
-    ("dockerfile", "labels"),
-    [
-        ("FROM scratch\n", {}),
-        ("FROM scratch\nRUN a \\\n", {"a": "1"}),  # the last line continues
-        ("FROM scratch\nRUN a \\\n# comment\n", {"a": "1"}),
-        ("# escape=`\nFROM scratch\n", {"a": "1"}),  # quoting assumes the backslash
-        ("FROM scratch\n", {"a": "two\nlines"}),
-    ],
-)
-def test_labels_fall_back_to_the_api_when_appending_is_unsafe(
-    dockerfile: str, labels: dict[str, str]
-) -> None:
-    assert bi.dockerfile_with_labels(dockerfile, labels) is None
-
-
-def test_escape_directive_with_backslash_is_fine() -> None:
-    assert bi.dockerfile_with_labels("# escape=\\\nFROM scratch\n", {"a": "1"}) is not None
 
 
 def test_a_skipped_or_failed_dry_run_plans_nothing_more() -> None:
