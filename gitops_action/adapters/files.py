@@ -45,8 +45,9 @@ def inside(root: Path, relative: str, what: str) -> Path:
     return target
 
 
-def _manifest_paths(root: str) -> Iterator[tuple[str, str]]:
-    """(relative, absolute) for every `*.yaml`/`*.yml` under root, skipping `.git`.
+def _manifest_paths(root: str, names: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """(relative, absolute) for every `*.yaml`/`*.yml` (and file named in `names`)
+    under root, skipping `.git`.
 
     Symbolic links are not followed: a link may point outside the tree, and
     replacing it atomically would turn it into a plain file.
@@ -59,12 +60,19 @@ def _manifest_paths(root: str) -> Iterator[tuple[str, str]]:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in SKIP_DIRS:
                         stack.append((prefix + entry.name + "/", entry.path))
-                elif entry.name.endswith(SUFFIXES) and entry.is_file(follow_symlinks=False):
+                elif (entry.name.endswith(SUFFIXES) or entry.name in names) and entry.is_file(
+                    follow_symlinks=False
+                ):
                     yield prefix + entry.name, entry.path
 
 
-def find_candidates(root: Path, needle: bytes) -> list[Candidate]:
+def find_candidates(
+    root: Path, needle: bytes, *, names: frozenset[str] = frozenset()
+) -> list[Candidate]:
     """Manifests under `root` whose bytes contain `needle`, sorted by relative path.
+
+    Manifests are `*.yaml` and `*.yml` files, plus files named exactly as one
+    of `names` (`update` adds Flux's `Kustomization`).
 
     Reads go through `os.open`/`os.read` rather than `open()`: on a tree of
     thousands of small files the buffered file object costs more than the
@@ -74,7 +82,7 @@ def find_candidates(root: Path, needle: bytes) -> list[Candidate]:
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory")
     found: list[Candidate] = []
-    for file, path in _manifest_paths(str(root)):
+    for file, path in _manifest_paths(str(root), names):
         try:
             data = _read(path)
         except OSError as err:

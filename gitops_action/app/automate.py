@@ -384,6 +384,8 @@ class Automation:
             if scan.selected is not None
         }
         update = plan_update(update_root, settings.values())
+        for problem in (*update.warnings, *update.skipped):
+            log.warning("update: %s", problem)  # Flux skips these and updates the rest
         return Plan(setup, scans, current, reverts, hold_files, update, settings)
 
     def _commit(

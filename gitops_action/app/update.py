@@ -1,10 +1,13 @@
 """The `update` use case: set Flux image markers across a manifest tree.
 
 Planning and writing are separate steps on purpose. Every marked file is read,
-parsed and planned first; only when the whole tree planned without an error
-is anything written. So a broken manifest or marker anywhere leaves the tree
-exactly as it was, and `--dry-run` is the same plan rendered instead of
-written.
+parsed and planned first, then the planned files are written. As in Flux, a
+marked file that cannot be read as YAML is skipped and named (`skipped`),
+and a comment that mentions `$imagepolicy` without being a marker is skipped
+with a warning, while every other file is updated. With `strict` (lint mode)
+any such problem raises `InvalidManifest` and nothing is written, so a
+broken manifest or marker anywhere leaves the tree exactly as it was.
+`--dry-run` is the same plan rendered instead of written.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from gitops_action.domain.markers import (
 )
 from gitops_action.domain.rewrite_check import rewrite_problem
 
+MARKED_NAMES = frozenset({"Kustomization"})
+"""Files read for markers besides `*.yaml`/`*.yml`, as Flux's reader does."""
+
 
 @dataclass(frozen=True)
 class UpdatePlan:
@@ -35,6 +41,13 @@ class UpdatePlan:
 
     root: Path
     files: tuple[FilePlan, ...]
+    skipped: tuple[str, ...] = ()
+    """Marked files left out because they are not valid YAML or UTF-8 (file:line: why)."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Comments that are not markers, and digest markers without a digest."""
+        return tuple(warning for plan in self.files for warning in plan.warnings)
 
     @property
     def changed(self) -> tuple[FilePlan, ...]:
@@ -49,19 +62,29 @@ class UpdatePlan:
         return unified_diff(self.files)
 
 
-def plan_update(root: Path, settings: Iterable[ImageSetting]) -> UpdatePlan:
+def plan_update(
+    root: Path, settings: Iterable[ImageSetting], *, strict: bool = False
+) -> UpdatePlan:
     """Read and plan every marked manifest under `root`; write nothing.
 
-    Raises `InvalidManifest` for the first (in path order) file that is not
-    UTF-8, not YAML, or has a malformed marker.
+    Marked files are `*.yaml`, `*.yml` and files named `Kustomization`, as in
+    Flux. A file that is not UTF-8 or not YAML is skipped and named; with
+    `strict`, it and any comment that is not a marker raise `InvalidManifest`
+    instead (the first in path order).
     """
     index = index_settings(settings)
-    plans = []
-    for candidate in files.find_candidates(root, MARKER_BYTES):
-        text = files.decode(candidate.file, candidate.data)
-        spans = scan_scalars(candidate.file, text)
-        plans.append(verified(plan_file(candidate.file, text, spans, index)))
-    return UpdatePlan(root, tuple(plans))
+    plans: list[FilePlan] = []
+    skipped: list[str] = []
+    for candidate in files.find_candidates(root, MARKER_BYTES, names=MARKED_NAMES):
+        try:
+            text = files.decode(candidate.file, candidate.data)
+            spans = scan_scalars(candidate.file, text)
+            plans.append(verified(plan_file(candidate.file, text, spans, index, strict=strict)))
+        except InvalidManifest as err:
+            if strict:
+                raise
+            skipped.append(str(err))
+    return UpdatePlan(root, tuple(plans), tuple(skipped))
 
 
 def verified(plan: FilePlan) -> FilePlan:
@@ -86,7 +109,9 @@ def apply_update(plan: UpdatePlan) -> UpdateResult:
     return plan.result
 
 
-def update(root: Path, settings: Iterable[ImageSetting], *, dry_run: bool = False) -> UpdateResult:
+def update(
+    root: Path, settings: Iterable[ImageSetting], *, dry_run: bool = False, strict: bool = False
+) -> UpdateResult:
     """Plan the whole tree, then write it unless `dry_run`; the changes either way."""
-    plan = plan_update(root, settings)
+    plan = plan_update(root, settings, strict=strict)
     return plan.result if dry_run else apply_update(plan)

@@ -45,6 +45,10 @@ class InvalidSetting(ConfigError):
     """An `update --set` value that does not read as NS:NAME=IMAGE:TAG."""
 
 
+class FilesSkipped(OperationFailed):
+    """`update` wrote what it could but skipped marked files it could not read (exit 1)."""
+
+
 class FileWriteFailed(OperationFailed):
     """A planned manifest edit could not be written to disk."""
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gitops_action.domain.errors import InvalidManifest
 from gitops_action.domain.markers import (
+    Marker,
     MarkerField,
     PolicyRef,
     ScalarSpan,
@@ -35,7 +37,7 @@ class MarkerValue:
         """The tag the value names (None for a `:name` marker or a value without a tag)."""
         if self.field is MarkerField.TAG:
             return self.value or None
-        if self.field is MarkerField.NAME:
+        if self.field in (MarkerField.NAME, MarkerField.DIGEST):
             return None
         image, colon, tag = self.value.partition("@")[0].rpartition(":")
         if not colon or "/" in tag or not image:
@@ -52,18 +54,27 @@ class MarkerValue:
 
 
 def marker_values(file: str, text: str, spans: Iterable[ScalarSpan]) -> list[MarkerValue]:
-    """Every marker of one file, in text order (malformed markers raise, as in `update`)."""
+    """Every marker of one file, in text order (comments that are not markers are
+    skipped, as `update` and Flux skip them)."""
     found: list[MarkerValue] = []
     seen: set[int] = set()
     for span in sorted(spans, key=lambda span: span.start):
         if span.start in seen or span.style.is_block or span.start == span.end:
             continue
         seen.add(span.start)
-        comment = line_comment(text, span.end)
-        marker = None if comment is None else parse_marker(comment, f"{file}:{span.end_line}")
+        marker = _marker(line_comment(text, span.end), f"{file}:{span.end_line}")
         if marker is not None:
             found.append(MarkerValue(file, span.end_line, marker.policy, marker.field, span.value))
     return found
+
+
+def _marker(comment: str | None, where: str) -> Marker | None:
+    if comment is None:
+        return None
+    try:
+        return parse_marker(comment, where)
+    except InvalidManifest:
+        return None
 
 
 def by_policy(values: Iterable[MarkerValue]) -> dict[PolicyRef, list[MarkerValue]]:

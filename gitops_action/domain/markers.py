@@ -37,9 +37,10 @@ MARKER_BYTES = MARKER_KEY.encode()
 class MarkerField(StrEnum):
     """Which part of the image reference a marker sets."""
 
-    FULL = "full"  # IMAGE:TAG
+    FULL = "full"  # IMAGE:TAG, or IMAGE:TAG@DIGEST when the policy has a digest
     TAG = "tag"
     NAME = "name"
+    DIGEST = "digest"
 
 
 class ScalarStyle(StrEnum):
@@ -77,22 +78,31 @@ class Marker:
 
 @dataclass(frozen=True)
 class ImageSetting:
-    """The image a policy selected (`--set NS:NAME=IMAGE:TAG`)."""
+    """The image a policy selected (`--set NS:NAME=IMAGE:TAG[@DIGEST]`).
+
+    `digest` is set when the ImagePolicy reflects digests
+    (``digestReflectionPolicy`` IfNotPresent or Always); as in Flux, the full
+    marker then holds ``IMAGE:TAG@DIGEST`` and ``:digest`` markers the digest.
+    """
 
     policy: PolicyRef
     image: str
     tag: str
+    digest: str = ""
 
     @property
     def ref(self) -> str:
-        return f"{self.image}:{self.tag}"
+        text = f"{self.image}:{self.tag}"
+        return f"{text}@{self.digest}" if self.digest else text
 
-    def value_for(self, field: MarkerField) -> str:
-        """The text a marker of this `field` should hold."""
+    def value_for(self, field: MarkerField) -> str | None:
+        """The text a marker of this `field` should hold (None: no digest known)."""
         if field is MarkerField.TAG:
             return self.tag
         if field is MarkerField.NAME:
             return self.image
+        if field is MarkerField.DIGEST:
+            return self.digest or None
         return self.ref
 
 
@@ -169,6 +179,8 @@ class FilePlan:
     before: str
     after: str
     changes: tuple[Change, ...]
+    warnings: tuple[str, ...] = ()
+    """Comments that mention $imagepolicy but are not markers, each file:line: why."""
 
     @property
     def changed(self) -> bool:
@@ -257,21 +269,28 @@ def parse_marker(comment: str, where: str) -> Marker | None:
         raise InvalidManifest(f'{where}: marker has no string "{MARKER_KEY}" value')
     parts = value.split(":")
     field = MarkerField.FULL
-    if len(parts) == 3 and parts[2] in (MarkerField.TAG, MarkerField.NAME):
+    if len(parts) == 3 and parts[2] in (MarkerField.TAG, MarkerField.NAME, MarkerField.DIGEST):
         field = MarkerField(parts[2])
         parts = parts[:2]
     policy = _policy_ref(parts)
     if policy is None:
         hint = " (the namespace is required)" if len(parts) == 1 else ""
         raise InvalidManifest(
-            f'{where}: marker "{MARKER_KEY}" value {value!r} is not ns:name[:tag|:name]{hint}'
+            f'{where}: marker "{MARKER_KEY}" value {value!r} is not '
+            f"ns:name[:tag|:name|:digest]{hint}"
         )
     return Marker(policy, field)
 
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
 def parse_setting(text: str) -> ImageSetting:
-    """Read `NS:NAME=IMAGE:TAG`; IMAGE:TAG splits at the last `:` so ports stay in IMAGE."""
+    """Read `NS:NAME=IMAGE:TAG[@DIGEST]`; IMAGE:TAG splits at the last `:` (ports stay in IMAGE)."""
     policy_text, equals, ref = text.partition("=")
+    ref, at, digest = ref.partition("@")
+    if at and not _DIGEST.fullmatch(digest):
+        raise InvalidSetting(f"--set {text!r}: {digest!r} is not a digest (sha256:<64 hex>)")
     if not equals:
         raise InvalidSetting(f"--set {text!r}: expected NS:NAME=IMAGE:TAG")
     policy = _policy_ref(policy_text.split(":"))
@@ -286,7 +305,7 @@ def parse_setting(text: str) -> ImageSetting:
         parse_image_name(image)
     except InvalidImageReference as err:
         raise InvalidSetting(f"--set {text!r}: {err}") from err
-    return ImageSetting(policy, image, tag)
+    return ImageSetting(policy, image, tag, digest)
 
 
 def index_settings(settings: Iterable[ImageSetting]) -> dict[PolicyRef, ImageSetting]:
@@ -391,27 +410,36 @@ def plan_file(
     text: str,
     spans: Iterable[ScalarSpan],
     settings: Mapping[PolicyRef, ImageSetting],
+    *,
+    strict: bool = False,
 ) -> FilePlan:
     """Plan one file: every marked scalar whose policy is set and whose value differs.
 
     Block scalars are never markers (text inside them that looks like a marker
     is content), nor are empty scalars (there is nothing to rewrite in place).
-    Markers are validated even when their policy is not being set, so a broken
-    marker is reported on the first run, not the first release.
+    As in Flux, a comment that mentions `$imagepolicy` but is not a marker
+    (not setter JSON, no namespace) is skipped, with a warning in the plan;
+    `strict` makes it an `InvalidManifest` instead (lint mode).
     """
     edits: list[tuple[ScalarSpan, str]] = []
     changes: list[Change] = []
+    warnings: list[str] = []
     seen: set[int] = set()
     for span in sorted(spans, key=lambda span: span.start):
         if span.start in seen or span.style.is_block or span.start == span.end:
             continue  # aliases repeat their anchor's scalar
         seen.add(span.start)
-        comment = line_comment(text, span.end)
-        marker = None if comment is None else parse_marker(comment, f"{file}:{span.end_line}")
+        marker = _marker_at(text, span, file, warnings, strict=strict)
         setting = None if marker is None else settings.get(marker.policy)
         if marker is None or setting is None:
             continue
         new = setting.value_for(marker.field)
+        if new is None:
+            warnings.append(
+                f"{file}:{span.end_line}: digest marker of {marker.policy} left as is: "
+                "the policy has no digest (digestReflectionPolicy Never)"
+            )
+            continue
         if new == span.value:
             continue
         edits.append((span, render_scalar(new, span.style)))
@@ -427,7 +455,22 @@ def plan_file(
                 span.obj,
             )
         )
-    return FilePlan(file, text, _splice(text, edits), tuple(changes))
+    return FilePlan(file, text, _splice(text, edits), tuple(changes), tuple(warnings))
+
+
+def _marker_at(
+    text: str, span: ScalarSpan, file: str, warnings: list[str], *, strict: bool
+) -> Marker | None:
+    comment = line_comment(text, span.end)
+    if comment is None:
+        return None
+    try:
+        return parse_marker(comment, f"{file}:{span.end_line}")
+    except InvalidManifest as err:
+        if strict:
+            raise
+        warnings.append(f"{err} (not a marker: skipped)")
+        return None
 
 
 def _splice(text: str, edits: Sequence[tuple[ScalarSpan, str]]) -> str:

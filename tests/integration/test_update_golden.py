@@ -213,7 +213,7 @@ def _assert_refused(
     return lines[0]
 
 
-def test_invalid_yaml_anywhere_changes_no_file(tmp_path: Path) -> None:
+def test_strict_invalid_yaml_anywhere_changes_no_file(tmp_path: Path) -> None:
     tree = _copy_case("flux-tutorial", tmp_path)
     (tree / "zz-broken").mkdir()
     (tree / "zz-broken" / "app.yaml").write_text(
@@ -225,13 +225,13 @@ def test_invalid_yaml_anywhere_changes_no_file(tmp_path: Path) -> None:
     _backdate(tree)
     before, stamps = _tree(tree), _stamps(tree)
 
-    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial")))
+    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial"), "--strict"))
 
     assert message.startswith("gitops-action: error: zz-broken/app.yaml:6: invalid YAML")
     assert _stamps(tree) == stamps
 
 
-def test_malformed_marker_json_changes_no_file(tmp_path: Path) -> None:
+def test_strict_malformed_marker_json_changes_no_file(tmp_path: Path) -> None:
     tree = _copy_case("flux-tutorial", tmp_path)
     (tree / "aa-first.yaml").write_text(
         "kind: Pod\nspec:\n  containers:\n"
@@ -240,7 +240,7 @@ def test_malformed_marker_json_changes_no_file(tmp_path: Path) -> None:
     )
     before = _tree(tree)
 
-    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial")))
+    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial"), "--strict"))
 
     assert message.startswith("gitops-action: error: aa-first.yaml:5: marker is not valid JSON")
 
@@ -249,32 +249,90 @@ def test_malformed_marker_json_changes_no_file(tmp_path: Path) -> None:
     ("marker", "reason"),
     [
         ('{"$imagepolicy": "app"}', "namespace is required"),
-        ('{"$imagepolicy": "flux-system:app:digest"}', "is not ns:name[:tag|:name]"),
+        ('{"$imagepolicy": "flux-system:app:size"}', "is not ns:name[:tag|:name|:digest]"),
         ('{"$imagepolicy": 7}', 'no string "$imagepolicy" value'),
         ('["$imagepolicy"]', "not a JSON object"),
     ],
 )
-def test_malformed_markers_are_refused_with_file_and_line(
+def test_strict_malformed_markers_are_refused_with_file_and_line(
     tmp_path: Path, marker: str, reason: str
 ) -> None:
     tree = _copy_case("flux-tutorial", tmp_path)
     (tree / "cluster" / "bad.yaml").write_text(f"a: 1\nimage: x:v1 # {marker}\n")
     before = _tree(tree)
 
-    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial")))
+    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial"), "--strict"))
 
     assert message.startswith("gitops-action: error: cluster/bad.yaml:2: ")
     assert reason in message
 
 
-def test_a_marked_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("marker", "reason"),
+    [
+        ('{"$imagepolicy": "app"}', "namespace is required"),
+        ('{"$imagepolicy": "see the policy"', "not valid JSON"),
+        ('{"$imagepolicy": 7}', 'no string "$imagepolicy" value'),
+    ],
+)
+def test_comments_that_are_not_markers_are_warned_and_the_rest_updated(
+    tmp_path: Path, marker: str, reason: str
+) -> None:
+    """As Flux: a comment that is not setter JSON, or has no namespace, is not a marker."""
+    tree = _copy_case("flux-tutorial", tmp_path)
+    (tree / "cluster" / "bad.yaml").write_text(f"a: 1\nimage: x:v1 # {marker}\n")
+    prose = tree / "cluster" / "prose.yaml"
+    prose.write_text("# The $imagepolicy marker below is set by the robot.\nimage: x:v1\n")
+    expected = {**_tree(tree), **_tree(GOLDEN / "flux-tutorial" / "expected")}
+
+    done = run(tree, *_sets("flux-tutorial"))
+
+    assert done.returncode == 0, done.stderr
+    assert _tree(tree) == expected
+    warnings = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, done.stderr
+    assert warnings[0].startswith("update: warning: cluster/bad.yaml:2: ")
+    assert reason in warnings[0] and warnings[0].endswith("(not a marker: skipped)")
+
+
+def test_a_marked_file_that_is_not_yaml_is_skipped_and_named_the_rest_written(
+    tmp_path: Path,
+) -> None:
+    """As Flux: the broken file is left out, the others are updated; exit 1 says so."""
+    tree = _copy_case("flux-tutorial", tmp_path)
+    broken = tree / "zz-broken" / "app.yaml"
+    broken.parent.mkdir()
+    broken.write_text(
+        'kind: Pod\nspec:\n  image: chripp/app:v1.0.0 # {"$imagepolicy": "flux-system:app"}\n'
+        "  name: app: broken\n"
+    )
+    expected = {**_tree(tree), **_tree(GOLDEN / "flux-tutorial" / "expected")}
+
+    done = run(tree, *_sets("flux-tutorial"))
+
+    assert done.returncode == 1, done.stderr
+    assert _tree(tree) == expected  # the good file written, the broken one untouched
+    assert done.stdout.splitlines() == sorted(
+        file
+        for file in expected
+        if expected[file] != _tree(GOLDEN / "flux-tutorial" / "input").get(file, expected[file])
+    )
+    skipped = [line for line in done.stderr.splitlines() if line.startswith("update: skipped: ")]
+    assert skipped == [line for line in skipped if "zz-broken/app.yaml:4: invalid YAML" in line]
+    assert len(skipped) == 1, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "gitops-action: error: 1 marked file skipped (not valid YAML); the other files were updated"
+    )
+
+
+def test_strict_a_marked_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     tree = _copy_case("flux-tutorial", tmp_path)
     (tree / "latin1.yaml").write_bytes(
         b'# caf\xe9\nimage: chripp/app:v1.0.0 # {"$imagepolicy": "flux-system:app"}\n'
     )
     before = _tree(tree)
 
-    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial")))
+    message = _assert_refused(tree, before, run(tree, *_sets("flux-tutorial"), "--strict"))
 
     assert message.startswith("gitops-action: error: latin1.yaml:1: not UTF-8")
 

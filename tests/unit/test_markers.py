@@ -64,10 +64,10 @@ def test_comments_without_the_key_are_not_markers(comment: str) -> None:
         ('# {"$imagepolicy": null}', 'f.yaml:7: marker has no string "$imagepolicy" value'),
         ('# {"note": "$imagepolicy"}', 'f.yaml:7: marker has no string "$imagepolicy" value'),
         ('# {"$imagepolicy": "app"}', "the namespace is required"),
-        ('# {"$imagepolicy": ":app"}', "is not ns:name[:tag|:name]"),
-        ('# {"$imagepolicy": "flux-system:app:digest"}', "is not ns:name[:tag|:name]"),
-        ('# {"$imagepolicy": "a:b:c:d"}', "is not ns:name[:tag|:name]"),
-        ('# {"$imagepolicy": "flux system:app"}', "is not ns:name[:tag|:name]"),
+        ('# {"$imagepolicy": ":app"}', "is not ns:name[:tag|:name|:digest]"),
+        ('# {"$imagepolicy": "flux-system:app:size"}', "is not ns:name[:tag|:name|:digest]"),
+        ('# {"$imagepolicy": "a:b:c:d"}', "is not ns:name[:tag|:name|:digest]"),
+        ('# {"$imagepolicy": "flux system:app"}', "is not ns:name[:tag|:name|:digest]"),
     ],
 )
 def test_malformed_markers_name_file_and_line(comment: str, message: str) -> None:
@@ -114,7 +114,7 @@ def test_settings_split_at_the_last_colon(text: str, image: str, tag: str) -> No
         ("flux-system:app=chripp/app:-v1", "has no tag"),
         ("flux-system:app=:v1", "is empty"),
         ("flux-system:app=chripp/App:v1", "invalid repository path"),
-        ("flux-system:app=chripp/app@sha256:abc", "invalid digest"),
+        ("flux-system:app=chripp/app:v1@sha256:abc", "is not a digest"),
         ("flux-system:app=chripp app:v1", "invalid repository path"),
     ],
 )
@@ -325,8 +325,28 @@ def test_plan_leaves_current_values_block_scalars_and_empty_scalars() -> None:
 
 def test_markers_are_validated_even_when_their_policy_is_not_set() -> None:
     text = 'a: x:v1 # {"$imagepolicy": "nobody"}\n'
+    spans = _spans(text, (1, "x:v1", ScalarStyle.PLAIN))
     with pytest.raises(InvalidManifest, match=r"^k\.yaml:1: .*namespace is required"):
-        plan_file("k.yaml", text, _spans(text, (1, "x:v1", ScalarStyle.PLAIN)), SETTINGS)
+        plan_file("k.yaml", text, spans, SETTINGS, strict=True)
+    plan = plan_file("k.yaml", text, spans, SETTINGS)  # as Flux: not a marker, a warning
+    assert not plan.changed
+    assert len(plan.warnings) == 1
+    assert plan.warnings[0].startswith("k.yaml:1: ")
+    assert "namespace is required" in plan.warnings[0]
+
+
+def test_digest_markers_and_tag_at_digest_settings() -> None:
+    digest = "sha256:" + "ab" * 32
+    setting = parse_setting(f"flux-system:app=reg.example:5000/app:v2@{digest}")
+    assert (setting.image, setting.tag, setting.digest) == ("reg.example:5000/app", "v2", digest)
+    assert setting.ref == f"reg.example:5000/app:v2@{digest}"
+    marker = parse_marker('# {"$imagepolicy": "flux-system:app:digest"}', "f.yaml:1")
+    assert marker is not None and marker.field is MarkerField.DIGEST
+    assert setting.value_for(MarkerField.DIGEST) == digest
+    assert setting.value_for(MarkerField.FULL) == f"reg.example:5000/app:v2@{digest}"
+    assert setting.value_for(MarkerField.TAG) == "v2"
+    without = parse_setting("flux-system:app=reg.example/app:v2")
+    assert without.value_for(MarkerField.DIGEST) is None  # left as is, with a warning
 
 
 def test_a_marker_needs_whitespace_before_the_hash() -> None:
