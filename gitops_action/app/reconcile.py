@@ -82,6 +82,7 @@ class ReconcileRequest:
     context: str | None = None
     prometheus_url: str | None = None
     allow_insecure_metrics: bool = False
+    allow_cluster_admin_changes: bool = False
     target_namespace: str = "default"
     sync_timeout: float = 120.0
     lease_duration: int = DEFAULT_DURATION
@@ -347,6 +348,7 @@ class Reconcile:
             namespace=request.target_namespace,
             inventory=InventoryRef(request.namespace, INVENTORY_NAME),
             exclude_install=request.exclude_install,
+            allow_cluster_admin_changes=request.allow_cluster_admin_changes,
         )
         synced = sync(options)
         if synced.install_render:

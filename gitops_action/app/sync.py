@@ -39,12 +39,19 @@ from gitops_action.adapters import kustomize
 from gitops_action.adapters.kube import Kube
 from gitops_action.app.flux_tree import Tree, TreeInvalid, Unit, render
 from gitops_action.app.sync_run import CONFIGMAPS, UnitRun, UnitSettings, types_from_crds
+from gitops_action.domain import cluster_guard
 from gitops_action.domain.errors import InvalidSyncInput
 from gitops_action.domain.health import State
 from gitops_action.domain.install import split_install_render
 from gitops_action.domain.inventory import InventoryRef
 from gitops_action.domain.manifests import Manifest, ObjectId, canary_services, canary_targets
-from gitops_action.domain.sync_plan import ResourceType, SyncResult, UnitResult, UnitState
+from gitops_action.domain.sync_plan import (
+    DesiredObject,
+    ResourceType,
+    SyncResult,
+    UnitResult,
+    UnitState,
+)
 
 SECRETS: Final = ResourceType("", "v1", "Secret", "secrets", True)
 
@@ -68,6 +75,8 @@ class SyncOptions:
     """The repository's root (Kustomization paths are relative to it); default: the git
     work tree holding `path`, else `path` itself."""
     include_flux_components: bool = False
+    allow_cluster_admin_changes: bool = False
+    """Apply objects `domain.cluster_guard` refuses (cluster-admin grants, kube-system)."""
     revision: str = ""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -199,6 +208,8 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
                     f"({first.location}) and {unit.name} ({item.location})"
                 )
             owner[item.id] = (unit.name, item.manifest)
+        if not options.allow_cluster_admin_changes:
+            problems += _guarded(desired)
         record = UnitResult(
             name=unit.name,
             path=unit.path,
@@ -221,6 +232,16 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
         mine = frozenset(d.id for d in wanted)
         step.run.plan(wanted, everywhere - mine)
     return planned
+
+
+def _guarded(desired: Sequence[DesiredObject]) -> list[str]:
+    """One line per object the cluster guard refuses (defence in depth, docs/install.md)."""
+    lines = []
+    for item in desired:
+        why = cluster_guard.refusal(item.body, item.id.namespace or None)
+        if why is not None:
+            lines.append(cluster_guard.message(str(item.location), item.id.kind, item.id.name, why))
+    return lines
 
 
 def _settings(unit: Unit, index: int, options: SyncOptions) -> UnitSettings:

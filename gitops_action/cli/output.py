@@ -47,6 +47,17 @@ def allow_insecure_metrics_option() -> Callable[[Any], Any]:
     )
 
 
+def allow_cluster_admin_option() -> Callable[[Any], Any]:
+    """`--allow-cluster-admin-changes`: let sync apply what `domain.cluster_guard` refuses."""
+    return env_option(
+        "--allow-cluster-admin-changes",
+        is_flag=True,
+        envvar="GITOPS_ALLOW_CLUSTER_ADMIN_CHANGES",
+        help="Apply objects that bind cluster-admin, grant wildcard or escalating RBAC, "
+        "write into kube-system or set a privileged Pod Security label (refused by default).",
+    )
+
+
 def configure_logging(verbose: bool) -> None:
     """Log lines of the tool go to stderr: warnings always, progress with `--verbose`."""
     import logging  # not at import time: the fast commands share this module

@@ -29,6 +29,7 @@ from gitops_action.app.reconcile import (
     run_once,
 )
 from gitops_action.cli.output import (
+    allow_cluster_admin_option,
     allow_insecure_metrics_option,
     env_option,
     output_option,
@@ -94,6 +95,7 @@ def identity(environ: dict[str, str]) -> str:
 )
 @env_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
 @allow_insecure_metrics_option()
+@allow_cluster_admin_option()
 @env_option("--sync-timeout", envvar="GITOPS_SYNC_TIMEOUT", default="2m", show_default=True)
 @env_option(
     "--lease-duration",
@@ -137,6 +139,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
     target_namespace: str,
     prometheus_url: str | None,
     allow_insecure_metrics: bool,
+    allow_cluster_admin_changes: bool,
     sync_timeout: str,
     lease_duration: int,
     tries: int,
@@ -162,6 +165,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
         context=context or None,
         prometheus_url=prometheus_url or None,
         allow_insecure_metrics=allow_insecure_metrics,
+        allow_cluster_admin_changes=allow_cluster_admin_changes,
         target_namespace=target_namespace,
         sync_timeout=_duration(sync_timeout, "--sync-timeout"),
         lease_duration=lease_duration,

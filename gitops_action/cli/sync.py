@@ -9,7 +9,7 @@ import click
 
 from gitops_action.app.sync import SyncOptions
 from gitops_action.app.sync import sync as run_sync
-from gitops_action.cli.output import output_option
+from gitops_action.cli.output import allow_cluster_admin_option, output_option
 from gitops_action.domain.config_fields import Duration
 from gitops_action.domain.errors import InvalidSyncInput, SyncUnhealthy
 from gitops_action.domain.inventory import InventoryRef
@@ -92,6 +92,7 @@ kind, bad flag: nothing applied); 3 bug. See docs/sync.md.
     show_default=True,
     help="Leave the tool's own install render (RBAC, CronJob, Secret templates) out of sync.",
 )
+@allow_cluster_admin_option()
 @output_option("text: one line per object; json: the result as data.")
 def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     path: Path,
@@ -104,6 +105,7 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     namespace: str,
     inventory_text: str,
     exclude_install: bool,
+    allow_cluster_admin_changes: bool,
     output: str,
 ) -> None:
     """Apply the manifests under PATH to the cluster: server-side apply, prune, health."""
@@ -122,6 +124,7 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
         namespace=namespace,
         inventory=InventoryRef.parse(inventory_text),
         exclude_install=exclude_install,
+        allow_cluster_admin_changes=allow_cluster_admin_changes,
     )
     result = run_sync(options)
     if result.skipped:

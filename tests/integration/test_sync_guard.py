@@ -1,0 +1,72 @@
+"""`sync` refuses cluster-admin grants and kube-system writes unless told (issue 14, item 10).
+
+A config-repo writer adds a ClusterRoleBinding to cluster-admin and a Secret
+in kube-system to an otherwise ordinary tree: nothing of the tree is applied,
+whatever the tool's RBAC would have allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubernetes import client
+
+from testbed.kube import Kube
+from tests.integration.sync_support import example_tree, run_sync, write
+
+ADMIN_BINDING = """
+    apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRoleBinding
+    metadata:
+      name: {namespace}-takeover
+    roleRef:
+      apiGroup: rbac.authorization.k8s.io
+      kind: ClusterRole
+      name: cluster-admin
+    subjects:
+      - kind: ServiceAccount
+        name: default
+        namespace: {namespace}
+    """
+SYSTEM_SECRET = """
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: {namespace}-planted
+      namespace: kube-system
+    stringData:
+      token: x
+    """
+
+
+def test_cluster_admin_grants_and_kube_system_writes_are_refused_before_any_write(
+    kube: Kube, tmp_path: Path
+) -> None:
+    root = example_tree(kube, tmp_path)
+    write(root, "takeover.yaml", ADMIN_BINDING.format(namespace=kube.namespace))
+    write(root, "planted.yaml", SYSTEM_SECRET.format(namespace=kube.namespace))
+    kube.reset_counters()
+
+    result = run_sync(kube, root)
+
+    assert result.returncode == 2, result.stderr
+    assert "takeover.yaml" in result.stderr and "binds the cluster-admin" in result.stderr
+    assert "planted.yaml" in result.stderr and "kube-system" in result.stderr
+    assert "--allow-cluster-admin-changes" in result.stderr
+    assert kube.writes() == 0
+
+
+def test_the_flag_hands_the_decision_back_to_rbac(kube: Kube, tmp_path: Path) -> None:
+    root = example_tree(kube, tmp_path)
+    write(root, "planted.yaml", SYSTEM_SECRET.format(namespace=kube.namespace))
+
+    core = client.CoreV1Api(kube.api_client())
+    name = f"{kube.namespace}-planted"
+    kube.defer(lambda: core.delete_namespaced_secret(name, "kube-system"))
+
+    result = run_sync(kube, root, "--allow-cluster-admin-changes")
+
+    assert result.returncode == 0, result.stderr
+    assert "refused (defence in depth" not in result.stderr
+    # This cluster's RBAC lets the tool write there: the guard was the only line.
+    assert core.read_namespaced_secret(name, "kube-system").metadata.name == name
