@@ -37,6 +37,7 @@ from gitops_action.domain.flux_kustomization import (
     dependency_order,
     is_flux_kustomization,
     read,
+    unmatched_patches,
 )
 from gitops_action.domain.manifests import Manifest, read_manifest, split_config
 
@@ -120,7 +121,7 @@ class _Renderer:
         root = self._build(cluster_path, None, "")
         if root is None:
             return
-        found = [m for m in root.manifests if is_flux_kustomization(m)]
+        found = [m for m in root.config if is_flux_kustomization(m)]
         root_spec = self._root_spec(found, cluster_path)
         if root_spec is not None:
             found = [
@@ -159,7 +160,7 @@ class _Renderer:
                 continue
             _label(unit)
             self.units.append(unit)
-            queue.extend(m for m in unit.manifests if is_flux_kustomization(m))
+            queue.extend(m for m in unit.config if is_flux_kustomization(m))
 
     def _root_spec(self, found: list[Manifest], cluster_path: str) -> FluxKustomization | None:
         for manifest in found:
@@ -188,6 +189,8 @@ class _Renderer:
                 manifests.append(read_manifest(where, document))
             except ConfigError as error:
                 self.problems.append(prefix + str(error))
+        if spec is not None:
+            self.problems.extend(unmatched_patches(spec, [doc for _w, doc in built.objects]))
         unit.manifests, unit.config = _split(manifests)
         return unit
 

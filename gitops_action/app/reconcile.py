@@ -141,6 +141,8 @@ class ReconcileReport:
     status_written: bool = False
     started: str = ""
     finished: str = ""
+    # sync's one entry per Flux Kustomization (`flux get kustomizations`); `status` prints it.
+    kustomizations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def held(self) -> bool:
@@ -155,7 +157,9 @@ class ReconcileReport:
         return any(value for phase in self.phases for value in phase.counts.values())
 
     def fingerprint(self) -> str:
-        data = json.dumps([p.fingerprint() for p in self.phases], sort_keys=True)
+        data = json.dumps(
+            [[p.fingerprint() for p in self.phases], self.kustomizations], sort_keys=True
+        )
         return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
 
     def as_record(self) -> dict[str, Any]:
@@ -173,6 +177,7 @@ class ReconcileReport:
             "phases": [phase.as_record() for phase in self.phases],
             "events": self.events,
             "statusWritten": self.status_written,
+            "kustomizations": self.kustomizations,
             "started": self.started,
             "finished": self.finished,
         }
@@ -349,8 +354,11 @@ class Reconcile:
             inventory=InventoryRef(request.namespace, INVENTORY_NAME),
             exclude_install=request.exclude_install,
             allow_cluster_admin_changes=request.allow_cluster_admin_changes,
+            source_root=self._workspace().path,
+            revision=result.commit or "",
         )
         synced = sync(options)
+        self.report.kustomizations = [unit.as_record() for unit in synced.units]
         if synced.install_render:
             log.info(
                 "left out the install render (%s)",
@@ -444,6 +452,7 @@ class Reconcile:
             "exitCode": str(report.code),
             "identity": report.identity,
             "status.json": json.dumps(record, indent=2, sort_keys=True),
+            "kustomizations.json": json.dumps(report.kustomizations, indent=2, sort_keys=True),
         }
         for phase in report.phases:
             data[f"{phase.phase}.result"] = phase.result
@@ -496,6 +505,11 @@ class Reconcile:
 
 def _unhealthy(result: SyncResult) -> str:
     parts = [f"{item.id}: {item.health.reason}" for item in result.unhealthy if item.health]
+    parts += [
+        f"Kustomization {unit.name} {unit.state.value}: {unit.message}"
+        for unit in result.units
+        if unit.state.value in ("held", "failed")
+    ]
     return "not healthy: " + "; ".join(parts)
 
 

@@ -40,7 +40,7 @@ from gitops_action.adapters.kube import Kube
 from gitops_action.app.flux_tree import Tree, TreeInvalid, Unit, render
 from gitops_action.app.sync_run import CONFIGMAPS, UnitRun, UnitSettings, types_from_crds
 from gitops_action.domain import cluster_guard
-from gitops_action.domain.errors import InvalidSyncInput
+from gitops_action.domain.errors import InvalidSyncInput, KubeApiError
 from gitops_action.domain.health import State
 from gitops_action.domain.install import split_install_render
 from gitops_action.domain.inventory import InventoryRef
@@ -127,8 +127,20 @@ def sync(
         with ExitStack() as stack:
             runs = _prepare(kube, stack, tree, options, result, clock, sleep)
             if not options.dry_run:
-                _execute(runs, result)
+                try:
+                    _execute(runs, result)
+                except KubeApiError as error:
+                    raise SyncPartlyApplied(error, result) from error
     return result
+
+
+class SyncPartlyApplied(KubeApiError):
+    """The API failed part-way: the message and `result` say what was already applied."""
+
+    def __init__(self, cause: KubeApiError, result: SyncResult) -> None:
+        self.result = result
+        done = ", ".join(item.display for item in result.applied) or "nothing"
+        super().__init__(f"{cause}; applied before the failure: {done}")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gitops_action.app.sync import SyncOptions
+from gitops_action.app.sync import SyncOptions, SyncPartlyApplied
 from gitops_action.app.sync import sync as run_sync
 from gitops_action.cli.output import allow_cluster_admin_option, output_option
 from gitops_action.domain.config_fields import Duration
@@ -92,6 +92,12 @@ kind, bad flag: nothing applied); 3 bug. See docs/sync.md.
     show_default=True,
     help="Leave the tool's own install render (RBAC, CronJob, Secret templates) out of sync.",
 )
+@click.option(
+    "--include-flux-components",
+    is_flag=True,
+    help="Also apply Flux's own controllers (flux-system/gotk-components.yaml), left out by "
+    "default.",
+)
 @allow_cluster_admin_option()
 @output_option("text: one line per object; json: the result as data.")
 def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
@@ -106,6 +112,7 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
     inventory_text: str,
     exclude_install: bool,
     allow_cluster_admin_changes: bool,
+    include_flux_components: bool,
     output: str,
 ) -> None:
     """Apply the manifests under PATH to the cluster: server-side apply, prune, health."""
@@ -125,8 +132,21 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
         inventory=InventoryRef.parse(inventory_text),
         exclude_install=exclude_install,
         allow_cluster_admin_changes=allow_cluster_admin_changes,
+        include_flux_components=include_flux_components,
     )
-    result = run_sync(options)
+    try:
+        result = run_sync(options)
+    except SyncPartlyApplied as error:
+        if output == "json":
+            click.echo(json.dumps({**error.result.as_record(), "error": str(error)}, indent=2))
+        raise
+    if result.flux_components:
+        files = ", ".join(result.flux_components)
+        click.echo(
+            f"sync: left out Flux's own controllers ({files}); --include-flux-components "
+            "applies them",
+            err=True,
+        )
     if result.skipped:
         click.echo(f"sync: {skipped_summary(result.skipped)}", err=True)
     if result.install_render:
@@ -142,6 +162,9 @@ def sync(  # noqa: PLR0917 - one parameter per option, as click passes them
         click.echo(json.dumps(result.as_record(), indent=2))
     else:
         _render_text(result)
+        if any(unit.depends_on or unit.name != unit.path for unit in result.units):
+            for unit in result.units:
+                click.echo(f"sync: kustomization {unit.text()}", err=True)
     click.echo(result.summary(), err=True)
     if not result.healthy:
         raise SyncUnhealthy(_unhealthy(result))
@@ -157,5 +180,10 @@ def _render_text(result: SyncResult) -> None:
 def _unhealthy(result: SyncResult) -> str:
     parts = [
         f"{item.id}: {item.health.reason}" for item in result.unhealthy if item.health is not None
+    ]
+    parts += [
+        f"Kustomization {unit.name} {unit.state.value}: {unit.message}"
+        for unit in result.units
+        if unit.state.value in ("held", "failed")
     ]
     return "not healthy: " + "; ".join(parts)

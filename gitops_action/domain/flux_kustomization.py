@@ -25,6 +25,7 @@ Field by field (see docs/migrate-from-flux.md):
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -494,3 +495,70 @@ def dependency_order(
         text = " -> ".join(str(ref) for ref in [*cycle, cycle[0]])
         problems.append(f"{first.where}: Kustomization {first.ref}: spec.dependsOn: cycle {text}")
     return ordered, problems
+
+
+def unmatched_patches(spec: FluxKustomization, objects: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One problem per `spec.patches` entry whose target selects no object of the build.
+
+    kustomize applies such a patch to nothing without a word; a Flux user who wrote it
+    meant something, so it is named instead. Target fields are matched as kustomize
+    matches them: group, version, kind exactly; name and namespace as anchored regular
+    expressions (against the name before or after namePrefix/nameSuffix); label and
+    annotation selectors as `key=value` lists.
+    """
+    problems = []
+    for index, patch in enumerate(spec.patches):
+        target = patch.get("target")
+        if not isinstance(target, Mapping):
+            continue
+        if not any(_selects(target, obj, spec) for obj in objects):
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(target.items()))
+            problems.append(
+                f"{spec.where}: Kustomization {spec.ref}: spec.patches[{index}].target "
+                f"({shown}) matches no object of the build"
+            )
+    return problems
+
+
+def _selects(target: Mapping[str, Any], obj: Mapping[str, Any], spec: FluxKustomization) -> bool:
+    group, version = split_api_version(str(obj.get("apiVersion") or ""))
+    metadata = obj.get("metadata") or {}
+    name = str(metadata.get("name") or "")
+    bare = name.removeprefix(spec.name_prefix).removesuffix(spec.name_suffix) if name else name
+    checks = (
+        ("group", group),
+        ("version", version),
+        ("kind", str(obj.get("kind") or "")),
+    )
+    for key, value in checks:
+        if target.get(key) and str(target[key]) != value:
+            return False
+    if target.get("name") and not any(_full_match(str(target["name"]), n) for n in (name, bare)):
+        return False
+    if target.get("namespace") and not _full_match(
+        str(target["namespace"]), str(metadata.get("namespace") or "")
+    ):
+        return False
+    for key, field_name in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
+        if target.get(key) and not _selector(str(target[key]), metadata.get(field_name) or {}):
+            return False
+    return True
+
+
+def _full_match(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return pattern == value
+
+
+def _selector(text: str, values: Mapping[str, Any]) -> bool:
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        key, sep, want = part.partition("!=" if "!=" in part else "=")
+        key, want = key.strip(), want.strip().lstrip("=")
+        if not sep:
+            if key not in values:
+                return False
+        elif (sep == "!=") == (str(values.get(key)) == want):
+            return False
+    return True

@@ -10,6 +10,7 @@ from gitops_action.domain.flux_kustomization import (
     dependency_order,
     merge_overlay,
     read,
+    unmatched_patches,
 )
 from gitops_action.domain.manifests import Location, Manifest
 
@@ -143,3 +144,32 @@ def test_cycles_and_missing_dependencies_are_named() -> None:
         "clusters/production/apps.yaml: document 1: Kustomization flux-system/a: "
         "spec.dependsOn: cycle flux-system/a -> flux-system/b -> flux-system/c -> flux-system/a",
     ]
+
+
+def test_patch_targets_that_select_nothing_are_named() -> None:
+    spec = {
+        "path": "./apps",
+        "namePrefix": "prod-",
+        "patches": [
+            {"patch": "x", "target": {"kind": "Deployment", "name": "web"}},
+            {"patch": "x", "target": {"kind": "Deployment", "name": "we.*", "group": "apps"}},
+            {"patch": "x", "target": {"kind": "Deployment", "labelSelector": "tier=front"}},
+            {"patch": "x", "target": {"kind": "Service"}},
+            {"patch": "x"},
+        ],
+    }
+    k, problems = read(ks("apps", spec), ROOT)
+    assert problems == []
+    objects = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "prod-web", "labels": {"tier": "back"}},
+        }
+    ]
+    found = unmatched_patches(k, objects)
+    assert [p.split(": ")[3].split(" ")[0] for p in found] == [
+        "spec.patches[2].target",
+        "spec.patches[3].target",
+    ]
+    assert found[1].endswith("spec.patches[3].target (kind=Service) matches no object of the build")
