@@ -21,6 +21,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "update": LazyCommand(
         "gitops_action.cli.update:update", "Rewrite Flux $imagepolicy markers in YAML."
     ),
+    "check": LazyCommand(
+        "gitops_action.cli.check:check",
+        "Validate a config repository offline: every problem at once (a PR check).",
+    ),
     "scan": LazyCommand(
         "gitops_action.cli.scan:scan",
         "Per ImagePolicy: tags in the registry, the selected tag, the value in git.",

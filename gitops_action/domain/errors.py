@@ -45,6 +45,10 @@ class InvalidSetting(ConfigError):
     """An `update --set` value that does not read as NS:NAME=IMAGE:TAG."""
 
 
+class CheckFailed(ConfigError):
+    """`check` found problems in the config repository (each printed; exit 2)."""
+
+
 class FilesSkipped(OperationFailed):
     """`update` wrote what it could but skipped marked files it could not read (exit 1)."""
 
