@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gitops_action.adapters import events as kube_events
-from gitops_action.adapters import files
+from gitops_action.adapters import failpoints, files
 from gitops_action.adapters import kube as kube_adapter
 from gitops_action.adapters.canary_loader import load_canaries
 from gitops_action.adapters.git import GitWorkspace
@@ -221,6 +221,7 @@ class Reconcile:
                 return report
             keeper.start_renewing()
             try:
+                failpoints.hit("in-lease")
                 self._phases(keeper)
             finally:
                 with in_phase("lease"):
@@ -359,6 +360,12 @@ class Reconcile:
         )
         synced = sync(options)
         self.report.kustomizations = [unit.as_record() for unit in synced.units]
+        if synced.flux_components:
+            log.info(
+                "left out Flux's own controllers (%s)",
+                ", ".join(synced.flux_components),
+                extra={"fields": {"excluded_files": len(synced.flux_components)}},
+            )
         if synced.install_render:
             log.info(
                 "left out the install render (%s)",
