@@ -44,6 +44,7 @@ from gitops_action.adapters.github_pulls import (
 )
 from gitops_action.adapters.kube_secrets import pull_secrets
 from gitops_action.adapters.registry import DEFAULT_RATE, RegistryClient, Timeouts
+from gitops_action.app.digests import reflect_digests
 from gitops_action.app.git_session import (
     DEFAULT_AUTHOR_EMAIL,
     DEFAULT_AUTHOR_NAME,
@@ -378,10 +379,11 @@ class Automation:
                 config = load_config(root)
                 setup = replace(setup, config=config)
                 scans = [scanner.scan(config, config.policy(scan.ref)) for scan in scans]
+        scans = reflect_digests(scanner, scans, by_policy(current))
         settings = {
-            scan.ref: ImageSetting(scan.ref, scan.image, scan.selected)
+            scan.ref: ImageSetting(scan.ref, scan.image, scan.selected, scan.digest)
             for scan in scans
-            if scan.selected is not None
+            if scan.selected is not None and not scan.failed
         }
         update = plan_update(update_root, settings.values())
         for problem in (*update.warnings, *update.skipped):

@@ -26,8 +26,9 @@ from gitops_action.adapters.docker_config import Credentials, Keychain, load_doc
 from gitops_action.adapters.kube_secrets import PullSecrets, pull_secrets
 from gitops_action.adapters.registry import DEFAULT_RATE, RegistryClient, Timeouts
 from gitops_action.adapters.yaml_scan import scan_scalars
+from gitops_action.app.update import MARKED_NAMES
 from gitops_action.domain.config import FluxConfig, ImagePolicy, ImageRepository
-from gitops_action.domain.errors import GitopsError
+from gitops_action.domain.errors import GitopsError, InvalidManifest
 from gitops_action.domain.marker_values import MarkerValue, by_policy, marker_values
 from gitops_action.domain.markers import MARKER_BYTES, PolicyRef
 from gitops_action.domain.policies import Selection
@@ -55,6 +56,8 @@ class PolicyScan:
     selection: Selection | None = None
     error: str | None = None
     requests: int = 0
+    digest: str = ""
+    """The selected tag's manifest digest when the policy reflects digests."""
 
     @property
     def ref(self) -> PolicyRef:
@@ -126,7 +129,7 @@ class Scanner:
     def _list(self, repository: ImageRepository) -> TagListing:
         before = self.client.request_count
         try:
-            credentials = self._credentials(repository)
+            credentials = self.credentials(repository)
             listed = self.client.list_tags(
                 repository.image, credentials=credentials, insecure=repository.insecure or None
             )
@@ -142,7 +145,7 @@ class Scanner:
             )
         return TagListing(listed.tags, None, listed.requests)
 
-    def _credentials(self, repository: ImageRepository) -> Credentials | None:
+    def credentials(self, repository: ImageRepository) -> Credentials | None:
         if not repository.secret_ref:
             return None
         key = repository.key
@@ -183,11 +186,18 @@ def _scan_of(
 
 
 def read_markers(root: Path) -> list[MarkerValue]:
-    """Every marker under `root` (files without `$imagepolicy` are not parsed)."""
+    """Every marker under `root` (files without `$imagepolicy` are not parsed).
+
+    A marked file that is not UTF-8 or YAML is passed over, as `update` (and
+    Flux) skip it; `update` names it.
+    """
     found: list[MarkerValue] = []
-    for candidate in files.find_candidates(root, MARKER_BYTES):
-        text = files.decode(candidate.file, candidate.data)
-        found += marker_values(candidate.file, text, scan_scalars(candidate.file, text))
+    for candidate in files.find_candidates(root, MARKER_BYTES, names=MARKED_NAMES):
+        try:
+            text = files.decode(candidate.file, candidate.data)
+            found += marker_values(candidate.file, text, scan_scalars(candidate.file, text))
+        except InvalidManifest:
+            continue
     return found
 
 

@@ -171,6 +171,10 @@ class ImagePolicy(FluxObject):
     filter_pattern: str | None = None
     filter_extract: str | None = None
     suspend: bool = False
+    digest_reflection: str = "Never"
+    """``spec.digestReflectionPolicy``: Never (tags only), IfNotPresent (the digest
+    of a newly selected tag, reused while git already records it), Always (looked
+    up by HEAD at every run)."""
 
     @property
     def ref(self) -> PolicyRef:
@@ -372,7 +376,22 @@ def _parse_policy(context: _Context, spec: Fields, base: dict[str, Any]) -> Imag
         filter_pattern=pattern,
         filter_extract=extract,
         suspend=spec.boolean("suspend"),
+        digest_reflection=_digest_reflection(spec),
     )
+
+
+DIGEST_REFLECTION: Final = ("Never", "IfNotPresent", "Always")
+
+
+def _digest_reflection(spec: Fields) -> str:
+    value = spec.string("digestReflectionPolicy") or "Never"
+    if value not in DIGEST_REFLECTION:
+        raise spec.fail(
+            "digestReflectionPolicy", f"{value!r} is not one of {', '.join(DIGEST_REFLECTION)}"
+        )
+    if value == "Always" and not spec.string("interval"):
+        raise spec.fail("interval", "required when digestReflectionPolicy is Always (as in Flux)")
+    return value
 
 
 def _policy_choice(choice: Fields) -> tuple[Policy, dict[str, str]]:

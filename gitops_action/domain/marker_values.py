@@ -87,3 +87,19 @@ def by_policy(values: Iterable[MarkerValue]) -> dict[PolicyRef, list[MarkerValue
 def tags_of(values: Iterable[MarkerValue]) -> list[str]:
     """The distinct tags the values name, in first-seen order."""
     return list(dict.fromkeys(tag for value in values if (tag := value.tag) is not None))
+
+
+def recorded_digest(values: Iterable[MarkerValue], tag: str) -> str:
+    """The digest a policy's markers already record for `tag` ("" when none does):
+    a full marker's ``IMAGE:TAG@DIGEST``, or a ``:digest`` marker beside a marker
+    that holds `tag`."""
+    values = list(values)
+    if not any(value.tag == tag for value in values):
+        return ""
+    for value in values:
+        if value.field is MarkerField.DIGEST and ":" in value.value:
+            return value.value
+        head, at, digest = value.value.partition("@")
+        if at and value.field is MarkerField.FULL and head.endswith(":" + tag):
+            return digest
+    return ""
