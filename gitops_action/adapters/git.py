@@ -36,6 +36,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_action.adapters import failpoints
 from gitops_action.adapters.git_auth import GitAuth, display_url
 from gitops_action.domain.errors import ConfigError, GitError, PushRejected
 
@@ -183,7 +184,9 @@ class GitWorkspace:
                 (self.path / ".git" / stale).unlink(missing_ok=True)
             self._git("config", "remote.origin.url", self.auth.url, what="configure the remote")
         self.fetch(branch, depth=depth if fresh else None, extra_refspecs=extra)
-        return self.reset(remote_ref(branch))
+        head = self.reset(remote_ref(branch))
+        failpoints.hit("after-clone")
+        return head
 
     def fetch(
         self,
@@ -342,10 +345,12 @@ class GitWorkspace:
         if lease is not None:
             args.append(f"--force-with-lease=refs/heads/{branch}:{lease}")
         args += ["origin", f"{sha}:refs/heads/{branch}"]
+        failpoints.hit("after-commit")
         self.pushes += 1
         result = self._git(*args, what=f"push to {branch}", check=False)
         status = _porcelain_status(result.stdout, branch)
         if result.returncode == 0 and status is not None and status[0] in " +*=":
+            failpoints.hit("after-push")
             return PushResult(branch, sha, updated=status[0] != "=")
         where = f"push to branch {branch} of {self.url}"
         if status is not None and status[0] == "!":

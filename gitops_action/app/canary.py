@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from gitops_action.adapters import webhooks
+from gitops_action.adapters import failpoints, webhooks
 from gitops_action.adapters.canary_loader import load_canaries
 from gitops_action.adapters.kube import connect
 from gitops_action.adapters.kube_canary import (
@@ -373,6 +373,7 @@ class _Runner:
     # ------------------------------------------------------------- cluster
     def _save(self, status: CanaryStatus) -> None:
         self.cluster.apply(status_config_map(self.spec, status.as_record()))
+        failpoints.hit("after-canary-status")
 
     def _reconcile(
         self, status: CanaryStatus, target: Mapping[str, Any], primary: Mapping[str, Any] | None

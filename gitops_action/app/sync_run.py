@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from gitops_action.adapters import failpoints
 from gitops_action.adapters.kube import Kube
 from gitops_action.adapters.manifest_loader import render_yaml
 from gitops_action.domain import health as health_rules
@@ -274,6 +275,7 @@ class UnitRun:
             if planned.result.action in (Action.CREATE, Action.UPDATE):
                 planned.live = self.applier.apply(planned.desired.resource, planned.desired.body)
                 self.result.applied.append(planned.desired.id)
+                failpoints.hit("between-applies")
                 if planned.desired.id.group == CRD_GROUP:
                     self._wait_established(planned.desired)
         for stale in self.stale:
