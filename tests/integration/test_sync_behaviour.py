@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from testbed.kube import Kube
+from testbed.kube_cluster import FAIL_LABEL, NEVER_READY_LABEL
 from tests.integration.sync_support import (
     BIN,
     INVENTORY,
@@ -23,8 +25,6 @@ from tests.integration.sync_support import (
     run_sync,
     write,
 )
-from testbed.kube import Kube
-from testbed.kube_cluster import FAIL_LABEL, NEVER_READY_LABEL
 
 
 def _cleanup_cluster_scoped(kube: Kube, api_version: str, kind: str, name: str) -> None:
@@ -228,10 +228,16 @@ def test_canary_target_is_applied_without_replicas(kube: Kube, tmp_path: Path) -
 
 
 def test_kustomization_takes_only_what_it_lists(kube: Kube, tmp_path: Path) -> None:
+    """Real kustomize reads the tree: only what a kustomization lists, a base once."""
     ns = kube.namespace
     write(
         tmp_path,
-        "base/kustomization.yaml",
+        "kustomization.yaml",
+        "resources:\n  - apps/overlay\n  - plain/list.yaml\n",
+    )
+    write(
+        tmp_path,
+        "apps/base/kustomization.yaml",
         """
         apiVersion: kustomize.config.k8s.io/v1beta1
         kind: Kustomization
@@ -240,16 +246,15 @@ def test_kustomization_takes_only_what_it_lists(kube: Kube, tmp_path: Path) -> N
           - sub
         """,
     )
-    write(tmp_path, "base/listed.yaml", configmap("listed", ns))
-    write(tmp_path, "base/unlisted.yaml", configmap("unlisted", ns))
-    write(tmp_path, "base/sub/inner.yml", configmap("inner", ns))
-    write(tmp_path, "overlay/kustomization.yaml", "resources:\n  - ../base\n")
+    write(tmp_path, "apps/base/listed.yaml", configmap("listed", ns))
+    write(tmp_path, "apps/base/unlisted.yaml", configmap("unlisted", ns))
+    write(tmp_path, "apps/base/sub/kustomization.yaml", "resources: [inner.yml]\n")
+    write(tmp_path, "apps/base/sub/inner.yml", configmap("inner", ns))
+    write(tmp_path, "apps/overlay/kustomization.yaml", "resources:\n  - ../base\n")
     write(
         tmp_path,
         "plain/list.yaml",
         f"""
-        ---
-        ---
         apiVersion: v1
         kind: List
         items:
@@ -261,7 +266,6 @@ def test_kustomization_takes_only_what_it_lists(kube: Kube, tmp_path: Path) -> N
             metadata: {{name: item-two, namespace: {ns}}}
         """,
     )
-    write(tmp_path, ".git/config.yaml", configmap("in-git-dir", ns))
     write(tmp_path, "notes.txt", "not yaml: [")
     result = ok(run_sync(kube, tmp_path))
     assert sorted(lines(result)) == [
@@ -290,13 +294,30 @@ def test_remote_kustomize_bases_are_refused(
     assert kube.writes() == 0
 
 
-def test_unsupported_kustomize_feature_is_named(kube: Kube, tmp_path: Path) -> None:
-    write(tmp_path, "kustomization.yaml", "resources: [a.yaml]\nnamePrefix: prod-\n")
-    write(tmp_path, "a.yaml", configmap("a", kube.namespace))
-    result = run_sync(kube, tmp_path)
-    assert result.returncode == 2
-    assert "kustomization.yaml: kustomize field 'namePrefix' is not supported" in result.stderr
-    assert kube.writes() == 0
+def test_kustomize_features_are_applied_as_kustomize_builds_them(
+    kube: Kube, tmp_path: Path
+) -> None:
+    ns = kube.namespace
+    write(
+        tmp_path,
+        "kustomization.yaml",
+        f"""
+        resources: [a.yaml]
+        namespace: {ns}
+        namePrefix: prod-
+        configMapGenerator:
+          - name: settings
+            literals: [mode=prod]
+            options: {{disableNameSuffixHash: true}}
+        """,
+    )
+    write(tmp_path, "a.yaml", configmap("a", "elsewhere"))
+    result = ok(run_sync(kube, tmp_path))
+    assert sorted(lines(result)) == [
+        f"ConfigMap/{ns}/prod-a created",
+        f"ConfigMap/{ns}/prod-settings created",
+    ]
+    assert get(kube, "v1", "ConfigMap", "prod-settings", ns)["data"] == {"mode": "prod"}
 
 
 def test_invalid_yaml_is_named_with_its_line(kube: Kube, tmp_path: Path) -> None:
@@ -402,7 +423,8 @@ def test_default_inventory_lives_in_gitops_system(kube: Kube, tmp_path: Path) ->
 
     core = client.CoreV1Api(kube.api_client())
     # gitops-system is cluster-wide: only its inventory ConfigMap is this test's.
-    kube.defer(lambda: core.delete_namespaced_config_map("gitops-action-inventory", "gitops-system"))
+    inventory = "gitops-action-inventory"
+    kube.defer(lambda: core.delete_namespaced_config_map(inventory, "gitops-system"))
     write(tmp_path, "cm.yaml", configmap("a", kube.namespace))
     ok(run_sync(kube, tmp_path, inventory=False))
     namespace = get(kube, "v1", "Namespace", "gitops-system", None)
@@ -495,7 +517,8 @@ def test_throttling_is_retried(kube: Kube, tmp_path: Path) -> None:
 
 
 def _job(name: str, namespace: str, *, fail: bool = False) -> str:
-    labels = f"\n            metadata:\n              labels: {{{FAIL_LABEL}: 'yes'}}" if fail else ""
+    failing = f"\n            metadata:\n              labels: {{{FAIL_LABEL}: 'yes'}}"
+    labels = failing if fail else ""
     return f"""
         apiVersion: batch/v1
         kind: Job
