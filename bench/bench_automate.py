@@ -37,12 +37,12 @@ from common import GITOPS
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.automate_support import seed_files  # noqa: E402
 from testbed.git_server import GitHttpServer  # noqa: E402
 from testbed.gitenv import git_env, run_git  # noqa: E402
 from testbed.paging_registry import PagingRegistry  # noqa: E402
 from testbed.process import start_with_port_retry  # noqa: E402
 from testbed.registry import RegistryService  # noqa: E402
+from tests.integration.automate_support import seed_files  # noqa: E402
 
 
 def run(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, str, int]:

@@ -32,14 +32,15 @@ from common import GITOPS
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.automate_support import cli_env, seed_files  # noqa: E402
-from tests.integration.reconcile_support import INSTALL_RENDER  # noqa: E402
 from tests.kubeapi.fixtures import StandInKube  # noqa: E402
 from tests.kubeapi.server import KubeApiServer  # noqa: E402
+
 from testbed.git_server import GitHttpServer  # noqa: E402
 from testbed.gitenv import git_env  # noqa: E402
 from testbed.process import start_with_port_retry  # noqa: E402
 from testbed.registry import RegistryService  # noqa: E402
+from tests.integration.automate_support import cli_env, seed_files  # noqa: E402
+from tests.integration.reconcile_support import INSTALL_RENDER  # noqa: E402
 
 _MEASURE = (
     "import resource, subprocess, sys, time\n"

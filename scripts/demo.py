@@ -13,8 +13,10 @@ What it does, on free 127.0.0.1 ports and in one temp dir:
      a real dockerd build, a push of every tag), then runs `reconcile`;
   4. releases v1.1.0 the same way, runs `reconcile` again, and shows the bump
      commit and its one-line diff;
-  5. applies to the cluster in KUBECONFIG when one is set; otherwise to the
-     in-process Kubernetes API stand-in the tests use (tests/kubeapi/), and says so;
+  5. applies to the cluster in KUBECONFIG when one is set; otherwise to a real
+     Kubernetes control plane started here (testbed/kube_cluster.py: etcd,
+     kube-apiserver, controller-manager, scheduler, kwok nodes; built once from
+     their Go modules), and shows the Deployment rolled out with ready pods;
   6. prints a summary and stops everything it started (by PID), even on a
      failure or Ctrl-C.
 
@@ -43,15 +45,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `testbed` importable
     sys.path.insert(0, str(ROOT))
 
-from testbed.githubapi.runner import parse_file_command  # noqa: E402
 from testbed.dockerd import DockerEngine  # noqa: E402
 from testbed.git_server import GitHttpServer  # noqa: E402
 from testbed.gitenv import git_env, run_git  # noqa: E402
+from testbed.githubapi.runner import parse_file_command  # noqa: E402
 from testbed.process import start_with_port_retry  # noqa: E402
 from testbed.registry import RegistryService  # noqa: E402
 
@@ -101,6 +104,7 @@ class Outcome:
     applied: list[str] = field(default_factory=list)
     reconcile_path: str = ""
     cluster: str = ""
+    rollout: str = ""
 
 
 class Demo:
@@ -125,6 +129,7 @@ class Demo:
         self.git: GitHttpServer
         self.kubeconfig: Path
         self.real_cluster = False
+        self.plane: Any = None
         self.tool_namespace = "gitops-system"  # the Lease, status and inventory live here
 
     # -- services ---------------------------------------------------------
@@ -168,21 +173,24 @@ class Demo:
             info(f"  kubectl delete namespace {REAL_NAMESPACE}   # to remove it")
             self.tool_namespace = REAL_NAMESPACE
             info(
-                "its pods cannot start: the image is FROM scratch, in a registry on this "
-                "machine's 127.0.0.1; sync reports that as unhealthy (exit 1), the demo goes on"
+                "on real nodes its pods cannot start (the image is FROM scratch, in a registry on "
+                "this machine's 127.0.0.1): sync then reports it unhealthy, the demo goes on"
             )
             return
-        from tests.kubeapi.server import KubeApiServer  # imports yaml: only when needed
+        from testbed.kube_cluster import KUBERNETES_VERSION, ControlPlane
 
-        server = KubeApiServer().start()
-        self.stack.callback(server.stop)
-        self.kubeconfig = server.write_kubeconfig(self.work / "kubeconfig")
-        self.outcome.cluster = "the in-process Kubernetes API stand-in used by the tests"
-        say("No KUBECONFIG: applying to the in-process API stand-in used by the tests")
-        info(
-            f"{server.url} (tests/kubeapi/, a thread of this demo): NOT a real API server and "
-            "no pods run; set KUBECONFIG to sync a real cluster (kind, k3d) instead"
+        say("No KUBECONFIG: starting a real Kubernetes control plane on 127.0.0.1")
+        plane = ControlPlane(self.work / "cluster")
+        self.stack.callback(plane.stop)
+        plane.start()
+        self.plane = plane
+        self.kubeconfig = plane.kubeconfig
+        self.outcome.cluster = (
+            f"a real Kubernetes {KUBERNETES_VERSION} control plane on this machine "
+            "(etcd, kube-apiserver, controller-manager, scheduler; kwok plays the nodes)"
         )
+        info(f"{plane.url}: {', '.join(p.name for p in plane.processes.values())}")
+        info("kwok runs the pods without pulling images, so rollouts really complete")
 
     def ensure_tool_namespace(self) -> None:
         """Create the tool's namespace, as `gitops-action install` would in a cluster.
@@ -394,6 +402,28 @@ class Demo:
             ).stdout.splitlines()
         ]
 
+    def show_rollout(self) -> None:
+        """The Deployment as the cluster's own controllers report it (image, ready pods)."""
+        from kubernetes import client, config
+
+        api = config.new_client_from_config(str(self.kubeconfig))  # type: ignore[no-untyped-call]
+        try:
+            namespace = REAL_NAMESPACE if self.real_cluster else "default"
+            live = client.AppsV1Api(api).read_namespaced_deployment("demo", namespace)
+            image = live.spec.template.spec.containers[0].image
+            ready = live.status.ready_replicas or 0
+            available = any(
+                c.type == "Available" and c.status == "True" for c in live.status.conditions or []
+            )
+            line = (
+                f"Deployment {namespace}/demo: image {image}, {ready}/{live.spec.replicas} "
+                f"pods ready, {'Available' if available else 'NOT available'}"
+            )
+        finally:
+            api.close()
+        info(line)
+        self.outcome.rollout = line
+
     def show_cluster(self) -> None:
         say("What the cluster runs now (`gitops-action sync --dry-run` of the config repo)")
         env = self.cd_env()
@@ -568,6 +598,8 @@ def summary(outcome: Outcome, began: float) -> None:
     info(f"applied to {outcome.cluster}:")
     for applied in outcome.applied:
         info(f"  {applied}")
+    if outcome.rollout:
+        info(f"rolled out: {outcome.rollout}")
     info(f"wall time {time.monotonic() - began:.1f}s")
 
 
@@ -615,6 +647,7 @@ def run(demo: Demo, began: float) -> None:
     demo.reconcile(2)
     demo.show_history()
     demo.show_cluster()
+    demo.show_rollout()
     summary(demo.outcome, began)
 
 

@@ -9,4 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# Without KUBECONFIG the demo starts a real control plane: build it first (once, minutes),
+# so its progress line is seen.
+if [ -z "${KUBECONFIG:-}" ]; then tools/build.sh kube kwok >/dev/null; fi
 exec .venv/bin/python scripts/demo.py "$@"

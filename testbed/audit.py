@@ -114,6 +114,5 @@ class AuditLog:
                 elif event.get("stage") == "ResponseComplete":
                     codes[event["auditID"]] = _request(event).code
         return [
-            Request(**{**r.__dict__, "code": codes.get(r.audit_id, 0)})
-            for r in received.values()
+            Request(**{**r.__dict__, "code": codes.get(r.audit_id, 0)}) for r in received.values()
         ]

@@ -63,7 +63,10 @@ def up(directory: Path) -> int:
     with (directory / "keeper.log").open("ab") as log:
         keeper = subprocess.Popen(
             [sys.executable, "-m", "testbed.cluster_cli", "serve"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
             env={**os.environ, "GITOPS_CLUSTER_DIR": str(directory)},
         )
     (directory / "keeper.pid").write_text(str(keeper.pid))

@@ -22,7 +22,11 @@ def module_dir(module: str) -> Path:
     env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
     done = subprocess.run(
         ["go", "mod", "download", "-json", module],
-        capture_output=True, text=True, check=True, env=env, cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd="/",
     )
     return Path(json.loads(done.stdout)["Dir"])
 

@@ -8,7 +8,9 @@ answer held back for a while, or a connection closed without an answer. The
 API server itself stays real; only the wire between is faulty.
 
 Rules match on the Kubernetes verb, resource and group read from the request
-line, and fire `times` times. Bounded: a rule never sleeps longer than 30 s.
+line, and fire `times` times. A gated rule holds the request until the test
+opens the gate: "this run is inside its apply" becomes a condition to wait on,
+not a guess about timing. Bounded: nothing is held longer than 60 s.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,8 +33,16 @@ _PATH = re.compile(
     r"^/(?:api/(?P<v>[^/]+)|apis/(?P<g>[^/]+)/(?P<gv>[^/]+))"
     r"(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<res>[^/]+))?(?:/(?P<name>[^/]+))?(?:/(?P<sub>[^/]+))?$"
 )
-_HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host",
-                "proxy-connection", "content-length"}
+_HOP_HEADERS = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "upgrade",
+    "host",
+    "proxy-connection",
+    "content-length",
+}
 
 
 def kube_verb(method: str, path: str) -> tuple[str, str, str]:
@@ -69,6 +79,8 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0  # hold the answer back this long (then forward it)
     drop: bool = False  # close the connection without an answer
+    gate: threading.Event | None = None  # hold the request until the test sets it (<= 60 s)
+    reached: threading.Event = field(default_factory=threading.Event)  # a request is held
 
     def matches(self, verb: str, group: str, resource: str) -> bool:
         return (
@@ -92,13 +104,13 @@ class FaultProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _any(self) -> None:
                 proxy.handle(self)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
 
         self.server = ThreadingHTTPServer((LOCALHOST, 0), Handler)
         self.server.daemon_threads = True
@@ -143,7 +155,10 @@ class FaultProxy:
             request.close_connection = True
             request.connection.shutdown(socket.SHUT_RDWR)
             return
-        if fault is not None and fault.delay:
+        if fault is not None and fault.gate is not None:
+            fault.reached.set()
+            fault.gate.wait(60.0)
+        elif fault is not None and fault.delay:
             time.sleep(min(fault.delay, 30.0))
         elif fault is not None:
             self._error(request, fault)
@@ -151,8 +166,15 @@ class FaultProxy:
         self._forward(request, body)
 
     def _error(self, request: BaseHTTPRequestHandler, fault: Fault) -> None:
-        status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                  "message": fault.message, "reason": fault.reason, "code": fault.code}
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": fault.message,
+            "reason": fault.reason,
+            "code": fault.code,
+        }
         data = json.dumps(status).encode()
         request.send_response(fault.code)
         request.send_header("Content-Type", "application/json")

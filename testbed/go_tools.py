@@ -23,9 +23,7 @@ class ToolBuildError(RuntimeError):
 @cache
 def bin_dir(name: str) -> Path:
     """The bin directory of Go tool `name` (tools/NAME/go.mod), built if needed."""
-    proc = subprocess.run(
-        ["bash", str(BUILD), name], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["bash", str(BUILD), name], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ToolBuildError(f"tools/build.sh {name} failed:\n{proc.stderr[-3000:]}")
     return Path(proc.stdout.strip().splitlines()[-1])

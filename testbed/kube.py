@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -109,21 +110,30 @@ class Kube:
         core.create_namespace({"metadata": {"name": self.namespace}})  # type: ignore[arg-type]
         self.defer(lambda: core.delete_namespace(self.namespace))
         core.create_namespaced_service_account(
-            self.namespace, {"metadata": {"name": TOOL_ACCOUNT}}  # type: ignore[arg-type]
+            self.namespace,
+            {"metadata": {"name": TOOL_ACCOUNT}},  # type: ignore[arg-type]
         )
         role = self._role_name()
         rbac.create_cluster_role(self._role(self._all_rules()))  # type: ignore[arg-type]
         self.defer(lambda: rbac.delete_cluster_role(role))
-        rbac.create_cluster_role_binding({  # type: ignore[arg-type]
-            "metadata": {"name": role},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                        "name": role},
-            "subjects": [{"kind": "ServiceAccount", "name": TOOL_ACCOUNT,
-                          "namespace": self.namespace}],
-        })
+        rbac.create_cluster_role_binding(
+            {  # type: ignore[arg-type]
+                "metadata": {"name": role},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": role,
+                },
+                "subjects": [
+                    {"kind": "ServiceAccount", "name": TOOL_ACCOUNT, "namespace": self.namespace}
+                ],
+            }
+        )
         self.defer(lambda: rbac.delete_cluster_role_binding(role))
         answer = core.create_namespaced_service_account_token(
-            TOOL_ACCOUNT, self.namespace, {"spec": {"expirationSeconds": 7200}}  # type: ignore[arg-type]
+            TOOL_ACCOUNT,
+            self.namespace,
+            {"spec": {"expirationSeconds": 7200}},  # type: ignore[arg-type]
         )
         self._token = answer.status.token
         self._write_kubeconfig(self.url)
@@ -147,11 +157,20 @@ class Kube:
         if "certificate-authority-data" in self._cluster:
             cluster["certificate-authority-data"] = self._cluster["certificate-authority-data"]
         config = {
-            "apiVersion": "v1", "kind": "Config",
+            "apiVersion": "v1",
+            "kind": "Config",
             "clusters": [{"name": "test", "cluster": cluster}],
             "users": [{"name": TOOL_ACCOUNT, "user": {"token": self._token}}],
-            "contexts": [{"name": "test", "context": {"cluster": "test", "user": TOOL_ACCOUNT,
-                                                      "namespace": self.namespace}}],
+            "contexts": [
+                {
+                    "name": "test",
+                    "context": {
+                        "cluster": "test",
+                        "user": TOOL_ACCOUNT,
+                        "namespace": self.namespace,
+                    },
+                }
+            ],
             "current-context": "test",
         }
         self.kubeconfig.write_text(yaml.safe_dump(config))
@@ -170,15 +189,17 @@ class Kube:
 
     # ------------------------------------------------------------ RBAC
     def _role_name(self) -> str:
-        return f"{self.namespace}-tool"
+        return f"testbed-tool-{self.namespace.removeprefix('gitops-test-')}"
 
     def _role(self, rules: list[dict[str, Any]]) -> dict[str, Any]:
         return {"metadata": {"name": self._role_name()}, "rules": rules}
 
     @staticmethod
     def _all_rules() -> list[dict[str, Any]]:
-        return [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-                {"nonResourceURLs": ["*"], "verbs": ["*"]}]
+        return [
+            {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+            {"nonResourceURLs": ["*"], "verbs": ["*"]},
+        ]
 
     def _discovered(self) -> list[tuple[str, str]]:
         """(group, resource[/sub]) for everything the server serves."""
@@ -200,9 +221,14 @@ class Kube:
         served resource with every verb, less the one denied."""
         from kubernetes import client
 
-        rules = [{"nonResourceURLs": ["*"], "verbs": ["*"]},
-                 {"apiGroups": ["*"], "resources": ["*"],
-                  "verbs": ["impersonate", "bind", "escalate", "use", "approve", "sign"]}]
+        rules = [
+            {"nonResourceURLs": ["*"], "verbs": ["*"]},
+            {
+                "apiGroups": ["*"],
+                "resources": ["*"],
+                "verbs": ["impersonate", "bind", "escalate", "use", "approve", "sign"],
+            },
+        ]
         for g, r in self._discovered():
             verbs = [v for v in ALL_VERBS if (g, r, v) != (group, resource, verb)]
             rules.append({"apiGroups": [g], "resources": [r], "verbs": verbs})
@@ -222,22 +248,34 @@ class Kube:
         from kubernetes import client
 
         sub, _, subresource = resource.partition("/")
-        review = client.AuthorizationV1Api(self.api_client()).create_subject_access_review({  # type: ignore[arg-type]
-            "spec": {"user": self.user,
-                     "groups": ["system:serviceaccounts",
-                                f"system:serviceaccounts:{self.namespace}",
-                                "system:authenticated"],
-                     "resourceAttributes": {"verb": verb, "resource": sub, "group": group,
-                                            "subresource": subresource,
-                                            "namespace": namespace}},
-        })
+        review = client.AuthorizationV1Api(self.api_client()).create_subject_access_review(
+            {  # type: ignore[arg-type]
+                "spec": {
+                    "user": self.user,
+                    "groups": [
+                        "system:serviceaccounts",
+                        f"system:serviceaccounts:{self.namespace}",
+                        "system:authenticated",
+                    ],
+                    "resourceAttributes": {
+                        "verb": verb,
+                        "resource": sub,
+                        "group": group,
+                        "subresource": subresource,
+                        "namespace": namespace,
+                    },
+                },
+            }
+        )
         return bool(review.status.allowed)
 
     # ------------------------------------------------------------ the server's counts
     def _audit_log(self) -> AuditLog:
         if self._audit is None:
-            pytest.skip("request counts come from the testbed control plane's audit log; "
-                        "GITOPS_TEST_KUBECONFIG points at another cluster")
+            pytest.skip(
+                "request counts come from the testbed control plane's audit log; "
+                "GITOPS_TEST_KUBECONFIG points at another cluster"
+            )
         return self._audit
 
     def requests(self, **filters: str | None) -> list[Request]:
@@ -271,9 +309,21 @@ class Kube:
         """The next `times` matching requests of the tool fail on the wire (see fault_proxy)."""
         if self._proxy is None:
             pytest.skip("the fault proxy fronts the testbed control plane only")
-        self._proxy.add(Fault(verb, resource, group, times, code, reason, message,
-                              retry_after, delay, drop))
+        self._proxy.add(
+            Fault(verb, resource, group, times, code, reason, message, retry_after, delay, drop)
+        )
         self._write_kubeconfig(self._proxy.url)
+
+    def hold_next(self, verb: str, resource: str, group: str | None = None) -> Fault:
+        """Hold the tool's next matching request at the proxy: wait on `.reached`, then
+        `.gate.set()` lets it through (to the real server, unchanged)."""
+        if self._proxy is None:
+            pytest.skip("the fault proxy fronts the testbed control plane only")
+        fault = Fault(verb, resource, group, 1, gate=threading.Event())
+        self._proxy.add(fault)
+        self._write_kubeconfig(self._proxy.url)
+        self.defer(fault.gate.set)  # never leave a request held past the test
+        return fault
 
     def faults_fired(self) -> list[tuple[str, str, str]]:
         return list(self._proxy.fired) if self._proxy is not None else []

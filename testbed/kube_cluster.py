@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import ssl
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from testbed.crds import gateway_api_crds
 from testbed.go_tools import program
 from testbed.pki import KeyPair, Pki
 from testbed.ports import LOCALHOST, free_port
@@ -169,8 +171,11 @@ def _pod_stages() -> list[dict[str, Any]]:
         ),
         _stage(
             "pod-fail",
-            [alive, {"key": ".status.phase", "operator": "NotIn", "values": ["Failed"]},
-             {"key": fails, "operator": "Exists"}],
+            [
+                alive,
+                {"key": ".status.phase", "operator": "NotIn", "values": ["Failed"]},
+                {"key": fails, "operator": "Exists"},
+            ],
             {"statusTemplate": _FAILED_STATUS},
         ),
         _stage(
@@ -195,11 +200,13 @@ def _kubeconfig(path: Path, server: str, ca: Path, user: dict[str, Any]) -> Path
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "gitops-test", "cluster": {"server": server,
-                                                         "certificate-authority": str(ca)}}],
+        "clusters": [
+            {"name": "gitops-test", "cluster": {"server": server, "certificate-authority": str(ca)}}
+        ],
         "users": [{"name": "user", "user": user}],
-        "contexts": [{"name": "gitops-test",
-                      "context": {"cluster": "gitops-test", "user": "user"}}],
+        "contexts": [
+            {"name": "gitops-test", "context": {"cluster": "gitops-test", "user": "user"}}
+        ],
         "current-context": "gitops-test",
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -228,8 +235,9 @@ class ControlPlane:
 
     # ------------------------------------------------------------ helpers
     def _kubeconfig(self, name: str, pair: KeyPair) -> Path:
-        return _kubeconfig(self.dir / f"{name}.kubeconfig", self.url, self.pki.ca.cert,
-                           _cert_user(pair))
+        return _kubeconfig(
+            self.dir / f"{name}.kubeconfig", self.url, self.pki.ca.cert, _cert_user(pair)
+        )
 
     def _component_kubeconfig(self, name: str, user: str) -> Path:
         return self._kubeconfig(name, self.pki.issue(name, user, org="system:masters"))
@@ -241,13 +249,13 @@ class ControlPlane:
 
     def get(self, path: str, timeout: float = 5) -> Any:
         """GET a path as admin and decode the JSON answer."""
-        with urllib.request.urlopen(  # noqa: S310 (our own https URL)
+        with urllib.request.urlopen(
             self.url + path, context=self.ssl_context(), timeout=timeout
         ) as answer:
             return json.loads(answer.read())
 
     def _ok(self, path: str) -> bool:
-        with urllib.request.urlopen(  # noqa: S310
+        with urllib.request.urlopen(
             self.url + path, context=self.ssl_context(), timeout=2
         ) as answer:
             return bool(answer.status == 200)
@@ -260,21 +268,35 @@ class ControlPlane:
     # ------------------------------------------------------------ etcd
     def start_etcd(self) -> None:
         peer = free_port()
-        etcd = self._process("etcd", [
-            str(program("kube", "server")),  # go.etcd.io/etcd/server/v3's main: etcd
-            "--name", "default", "--data-dir", str(self.dir / "etcd"),
-            "--listen-client-urls", f"http://{LOCALHOST}:{self.etcd_port}",
-            "--advertise-client-urls", f"http://{LOCALHOST}:{self.etcd_port}",
-            "--listen-peer-urls", f"http://{LOCALHOST}:{peer}",
-            "--initial-advertise-peer-urls", f"http://{LOCALHOST}:{peer}",
-            "--initial-cluster", f"default=http://{LOCALHOST}:{peer}",
-            "--listen-metrics-urls", f"http://{LOCALHOST}:{free_port()}",
-            "--unsafe-no-fsync", "--log-level", "warn",
-        ])
+        etcd = self._process(
+            "etcd",
+            [
+                str(program("kube", "server")),  # go.etcd.io/etcd/server/v3's main: etcd
+                "--name",
+                "default",
+                "--data-dir",
+                str(self.dir / "etcd"),
+                "--listen-client-urls",
+                f"http://{LOCALHOST}:{self.etcd_port}",
+                "--advertise-client-urls",
+                f"http://{LOCALHOST}:{self.etcd_port}",
+                "--listen-peer-urls",
+                f"http://{LOCALHOST}:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://{LOCALHOST}:{peer}",
+                "--initial-cluster",
+                f"default=http://{LOCALHOST}:{peer}",
+                "--listen-metrics-urls",
+                f"http://{LOCALHOST}:{free_port()}",
+                "--unsafe-no-fsync",
+                "--log-level",
+                "warn",
+            ],
+        )
         etcd.start()
 
         def healthy() -> bool:
-            with urllib.request.urlopen(  # noqa: S310
+            with urllib.request.urlopen(
                 f"http://{LOCALHOST}:{self.etcd_port}/health", timeout=2
             ) as answer:
                 return bool(json.loads(answer.read()).get("health") == "true")
@@ -287,36 +309,70 @@ class ControlPlane:
     # ------------------------------------------------------------ apiserver
     def start_apiserver(self) -> None:
         serving = self.pki.issue(
-            "apiserver", "kube-apiserver", server=True,
-            hosts=(LOCALHOST, "localhost", "kubernetes", "kubernetes.default",
-                   "kubernetes.default.svc", "10.96.0.1"),
+            "apiserver",
+            "kube-apiserver",
+            server=True,
+            hosts=(
+                LOCALHOST,
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "10.96.0.1",
+            ),
         )
         policy = self.dir / "audit-policy.yaml"
         policy.write_text(yaml.safe_dump(_AUDIT_POLICY))
         sa = self.pki.service_account
-        apiserver = self._process("kube-apiserver", [
-            str(program("kube", "kube-apiserver")),
-            "--etcd-servers", f"http://{LOCALHOST}:{self.etcd_port}",
-            "--bind-address", LOCALHOST, "--advertise-address", LOCALHOST,
-            "--secure-port", str(self.port),
-            "--cert-dir", str(self.dir / "apiserver-certs"),
-            "--tls-cert-file", str(serving.cert), "--tls-private-key-file", str(serving.key),
-            "--client-ca-file", str(self.pki.ca.cert),
-            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-            "--service-account-key-file", str(sa.cert),
-            "--service-account-signing-key-file", str(sa.key),
-            "--api-audiences", "https://kubernetes.default.svc.cluster.local",
-            "--service-cluster-ip-range", "10.96.0.0/16",
-            "--authorization-mode", "Node,RBAC",
-            "--endpoint-reconciler-type", "none",
-            "--allow-privileged",
-            "--audit-policy-file", str(policy),
-            "--audit-log-path", str(self.audit_log),
-            "--audit-log-format", "json",
-            "--audit-log-mode", "blocking",
-            "--audit-log-maxsize", "0",
-            "--v", "1",
-        ])
+        apiserver = self._process(
+            "kube-apiserver",
+            [
+                str(program("kube", "kube-apiserver")),
+                "--etcd-servers",
+                f"http://{LOCALHOST}:{self.etcd_port}",
+                "--bind-address",
+                LOCALHOST,
+                "--advertise-address",
+                LOCALHOST,
+                "--secure-port",
+                str(self.port),
+                "--cert-dir",
+                str(self.dir / "apiserver-certs"),
+                "--tls-cert-file",
+                str(serving.cert),
+                "--tls-private-key-file",
+                str(serving.key),
+                "--client-ca-file",
+                str(self.pki.ca.cert),
+                "--service-account-issuer",
+                "https://kubernetes.default.svc.cluster.local",
+                "--service-account-key-file",
+                str(sa.cert),
+                "--service-account-signing-key-file",
+                str(sa.key),
+                "--api-audiences",
+                "https://kubernetes.default.svc.cluster.local",
+                "--service-cluster-ip-range",
+                "10.96.0.0/16",
+                "--authorization-mode",
+                "Node,RBAC",
+                "--endpoint-reconciler-type",
+                "none",
+                "--allow-privileged",
+                "--audit-policy-file",
+                str(policy),
+                "--audit-log-path",
+                str(self.audit_log),
+                "--audit-log-format",
+                "json",
+                "--audit-log-mode",
+                "blocking",
+                "--audit-log-maxsize",
+                "0",
+                "--v",
+                "1",
+            ],
+        )
         apiserver.start()
         apiserver.wait_ready(lambda: self._ok("/readyz"), timeout=120, interval=0.2)
 
@@ -325,44 +381,80 @@ class ControlPlane:
 
     # ------------------------------------------------------------ the rest
     def start_controllers(self) -> None:
-        kcm_config = self._component_kubeconfig("controller-manager",
-                                                "system:kube-controller-manager")
-        self._process("kube-controller-manager", [
-            str(program("kube", "kube-controller-manager")),
-            "--kubeconfig", str(kcm_config),
-            "--authentication-kubeconfig", str(kcm_config),
-            "--authorization-kubeconfig", str(kcm_config),
-            "--bind-address", LOCALHOST, "--secure-port", str(free_port()),
-            "--leader-elect=false",
-            "--service-account-private-key-file", str(self.pki.service_account.key),
-            "--root-ca-file", str(self.pki.ca.cert),
-            "--cluster-signing-cert-file", str(self.pki.ca.cert),
-            "--cluster-signing-key-file", str(self.pki.ca.key),
-            "--controllers", "*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller",
-            "--concurrent-deployment-syncs", "10",
-            "--v", "1",
-        ]).start()
+        kcm_config = self._component_kubeconfig(
+            "controller-manager", "system:kube-controller-manager"
+        )
+        self._process(
+            "kube-controller-manager",
+            [
+                str(program("kube", "kube-controller-manager")),
+                "--kubeconfig",
+                str(kcm_config),
+                "--authentication-kubeconfig",
+                str(kcm_config),
+                "--authorization-kubeconfig",
+                str(kcm_config),
+                "--bind-address",
+                LOCALHOST,
+                "--secure-port",
+                str(free_port()),
+                "--leader-elect=false",
+                "--service-account-private-key-file",
+                str(self.pki.service_account.key),
+                "--root-ca-file",
+                str(self.pki.ca.cert),
+                "--cluster-signing-cert-file",
+                str(self.pki.ca.cert),
+                "--cluster-signing-key-file",
+                str(self.pki.ca.key),
+                "--controllers",
+                "*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller",
+                "--concurrent-deployment-syncs",
+                "10",
+                "--v",
+                "1",
+            ],
+        ).start()
         sched_config = self._component_kubeconfig("scheduler", "system:kube-scheduler")
-        self._process("kube-scheduler", [
-            str(program("kube", "kube-scheduler")),
-            "--kubeconfig", str(sched_config),
-            "--authentication-kubeconfig", str(sched_config),
-            "--authorization-kubeconfig", str(sched_config),
-            "--bind-address", LOCALHOST, "--secure-port", str(free_port()),
-            "--leader-elect=false", "--v", "1",
-        ]).start()
+        self._process(
+            "kube-scheduler",
+            [
+                str(program("kube", "kube-scheduler")),
+                "--kubeconfig",
+                str(sched_config),
+                "--authentication-kubeconfig",
+                str(sched_config),
+                "--authorization-kubeconfig",
+                str(sched_config),
+                "--bind-address",
+                LOCALHOST,
+                "--secure-port",
+                str(free_port()),
+                "--leader-elect=false",
+                "--v",
+                "1",
+            ],
+        ).start()
         kwok_config = self._component_kubeconfig("kwok", "kwok")
         stages = self.dir / "kwok-stages.yaml"
         stages.write_text(yaml.safe_dump_all(_pod_stages(), sort_keys=False))
-        self._process("kwok", [
-            str(program("kwok", "kwok")),
-            "--kubeconfig", str(kwok_config),
-            "--config", str(stages),
-            "--manage-all-nodes=false",
-            "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
-            "--server-address", f"{LOCALHOST}:{free_port()}",
-            "--node-lease-duration-seconds", "40",
-        ]).start()
+        self._process(
+            "kwok",
+            [
+                str(program("kwok", "kwok")),
+                "--kubeconfig",
+                str(kwok_config),
+                "--config",
+                str(stages),
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector",
+                "kwok.x-k8s.io/node=fake",
+                "--server-address",
+                f"{LOCALHOST}:{free_port()}",
+                "--node-lease-duration-seconds",
+                "40",
+            ],
+        ).start()
 
     def _add_node(self) -> None:
         from kubernetes import client, config
@@ -370,21 +462,59 @@ class ControlPlane:
         api = config.new_client_from_config(config_file=str(self.kubeconfig))  # type: ignore[no-untyped-call]
         try:
             core = client.CoreV1Api(api)
-            core.create_node({
-                "apiVersion": "v1", "kind": "Node",
-                "metadata": {"name": NODE_NAME,
-                             "annotations": {"kwok.x-k8s.io/node": "fake",
-                                             "node.alpha.kubernetes.io/ttl": "0"},
-                             "labels": {"type": "kwok", "kubernetes.io/hostname": NODE_NAME,
-                                        "kubernetes.io/os": "linux"}},
-            })  # type: ignore[arg-type]
+            core.create_node(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {
+                        "name": NODE_NAME,
+                        "annotations": {
+                            "kwok.x-k8s.io/node": "fake",
+                            "node.alpha.kubernetes.io/ttl": "0",
+                        },
+                        "labels": {
+                            "type": "kwok",
+                            "kubernetes.io/hostname": NODE_NAME,
+                            "kubernetes.io/os": "linux",
+                        },
+                    },
+                }
+            )  # type: ignore[arg-type]
         finally:
             api.close()
 
+    def install_crds(self) -> None:
+        """Gateway API's CRDs, so the canary's gatewayapi router has HTTPRoutes to write."""
+        kubectl = str(program("kube", "kubectl"))
+        files = [arg for path in gateway_api_crds() for arg in ("-f", str(path))]
+        done = subprocess.run(
+            [kubectl, "--kubeconfig", str(self.kubeconfig), "apply", "--server-side", *files],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise ServiceStartError(f"installing the Gateway API CRDs failed: {done.stderr}")
+        path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+        deadline = time.monotonic() + 60
+        for name in ("httproutes", "gateways"):
+            while not any(
+                c["type"] == "Established" and c["status"] == "True"
+                for c in self.get(f"{path}{name}.gateway.networking.k8s.io")
+                .get("status", {})
+                .get("conditions")
+                or []
+            ):
+                if time.monotonic() > deadline:
+                    raise ServiceStartError(f"CRD {name} not Established after 60s")
+                time.sleep(0.1)
+
     def _cluster_ready(self) -> bool:
         node = self.get(f"/api/v1/nodes/{NODE_NAME}")
-        ready = any(c["type"] == "Ready" and c["status"] == "True"
-                    for c in node.get("status", {}).get("conditions", []))
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in node.get("status", {}).get("conditions", [])
+        )
         account = self.get("/api/v1/namespaces/default/serviceaccounts")
         return ready and bool(account.get("items"))
 
@@ -395,6 +525,7 @@ class ControlPlane:
             self.start_apiserver()
             self.start_controllers()
             self._add_node()
+            self.install_crds()
             deadline = time.monotonic() + 120
             while True:
                 try:
@@ -415,8 +546,7 @@ class ControlPlane:
         return self
 
     def stop(self) -> None:
-        for name in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver",
-                     "etcd"):
+        for name in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
             if name in self.processes:
                 self.processes[name].stop()
 

@@ -43,8 +43,9 @@ def fault_proxy(control_plane: ControlPlane | None) -> Iterator[FaultProxy | Non
     if control_plane is None:
         yield None
         return
-    serving = control_plane.pki.issue("fault-proxy", "fault-proxy", server=True,
-                                      hosts=("127.0.0.1",))
+    serving = control_plane.pki.issue(
+        "fault-proxy", "fault-proxy", server=True, hosts=("127.0.0.1",)
+    )
     proxy = FaultProxy(control_plane.port, serving, str(control_plane.pki.ca.cert)).start()
     try:
         yield proxy
@@ -58,11 +59,15 @@ def kube(
 ) -> Iterator[Kube]:
     """A namespace and the tool's identity on the real cluster, for one test."""
     if control_plane is None:
-        handle = Kube(Path(os.environ[REAL_CLUSTER_ENV]), tmp_path, audit=None, proxy=None,
-                      ca=None)
+        handle = Kube(Path(os.environ[REAL_CLUSTER_ENV]), tmp_path, audit=None, proxy=None, ca=None)
     else:
-        handle = Kube(control_plane.kubeconfig, tmp_path, audit=AuditLog(control_plane.audit_log),
-                      proxy=fault_proxy, ca=str(control_plane.pki.ca.cert))
+        handle = Kube(
+            control_plane.kubeconfig,
+            tmp_path,
+            audit=AuditLog(control_plane.audit_log),
+            proxy=fault_proxy,
+            ca=str(control_plane.pki.ca.cert),
+        )
     handle.setup()
     try:
         yield handle

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import World, make_world
-from tests.kubeapi.fixtures import Kube
 from testbed.git_server import GitHttpServer
+from testbed.kube import Kube
 from testbed.registry import RegistryService
+from tests.e2e.support import World, make_world
 
 
 @pytest.fixture

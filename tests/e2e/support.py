@@ -27,13 +27,13 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from tests.integration.automate_support import CONSOLE, cli_env, log_records, seed_files
-from tests.kubeapi.fixtures import Kube
 from testbed.git_server import GitHttpServer
 from testbed.gitenv import run_git
+from testbed.kube import Kube
 from testbed.metrics_exporter import MetricsExporter
 from testbed.prometheus import PrometheusService
 from testbed.registry import RegistryService
+from tests.integration.automate_support import CONSOLE, cli_env, log_records, seed_files
 
 APP = "demo"
 """The seed tutorial's Deployment (cluster/deployment.yaml)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.kubeapi.fixtures import Kube
+from testbed.kube import Kube
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "scripts" / "demo.py"
@@ -105,9 +105,8 @@ def test_demo_runs_the_whole_loop_and_leaves_nothing_behind() -> None:
     out = result.stdout
     assert result.returncode == 0, f"stdout:\n{out}\nstderr:\n{result.stderr}"
 
-    # No KUBECONFIG: it says plainly where it applies.
-    assert "No KUBECONFIG: applying to the in-process API stand-in used by the tests" in out
-    assert "NOT a real API server" in out
+    # No KUBECONFIG: it says plainly where it applies: a real control plane of its own.
+    assert "No KUBECONFIG: starting a real Kubernetes control plane on 127.0.0.1" in out
 
     # Two releases through ci run: tag, latest, sha-<7>, one digest each, both in the registry.
     image = re.search(r"registry\s+http://(127\.0\.0\.1:\d+)", out)
@@ -149,6 +148,12 @@ def test_demo_runs_the_whole_loop_and_leaves_nothing_behind() -> None:
     assert "Deployment/default/demo unchanged (dry run)" in final
 
     summary = section(out, "Summary")
+    assert re.search(r"applied to a real Kubernetes v1\.\d+\.\d+ control plane", summary)
+    # Rolled out for real: the Deployment controller reports the new image available.
+    assert (
+        f"rolled out: Deployment default/demo: image {ref}:v1.1.0, 2/2 pods ready, "
+        "Available" in summary
+    )
     assert summary.count("released v1.") == 2
     assert re.search(r"config repo commits \(newest first\): 2\b", summary)
     assert re.search(r"wall time \d+\.\d+s", summary)
@@ -170,7 +175,7 @@ def test_demo_syncs_to_the_cluster_in_kubeconfig(kube: Kube) -> None:
     out = result.stdout
     assert result.returncode == 0, f"stdout:\n{out}\nstderr:\n{result.stderr}"
     assert "KUBECONFIG is set: syncing to that cluster" in out
-    assert "in-process API stand-in" not in out
+    assert "starting a real Kubernetes control plane" not in out
     assert "reconcile ran as: gitops-action automate + sync" in out
     assert_phases(section(out, "Reconcile #1"), section(out, "Reconcile #2"), "gitops-demo")
 

@@ -14,6 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from testbed.dockerd import DockerEngine
+from testbed.gitenv import run_git
+from testbed.kube import Kube
+from testbed.metrics_exporter import MetricsExporter
+from testbed.prometheus import PrometheusService
+from testbed.registry import RegistryService
 from tests.e2e.support import (
     APP,
     HAS_RECONCILE,
@@ -25,12 +31,6 @@ from tests.e2e.support import (
 from tests.integration.automate_support import human_commit
 from tests.integration.test_ci_run import ci_run, credentials
 from tests.integration.test_holds import HUMAN
-from tests.kubeapi.fixtures import Kube
-from testbed.dockerd import DockerEngine
-from testbed.gitenv import run_git
-from testbed.metrics_exporter import MetricsExporter
-from testbed.prometheus import PrometheusService
-from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -86,7 +86,7 @@ def deployment(
 ) -> str:
     """A Deployment; `never_ready` pods are Running but never Ready (a kwok stage)."""
     image = image or "registry.k8s.io/pause:3.9"
-    extra = f"\n                {NEVER_READY_LABEL}: \"yes\"" if never_ready else ""
+    extra = f'\n                {NEVER_READY_LABEL}: "yes"' if never_ready else ""
     deadline = (
         f"\n          progressDeadlineSeconds: {progress_deadline}" if progress_deadline else ""
     )

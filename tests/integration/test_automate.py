@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 from tests.integration.automate_support import (
     Cli,
     cli_env,
@@ -19,8 +21,6 @@ from tests.integration.automate_support import (
     seed_files,
     tag_list_statuses,
 )
-from testbed.git_server import GitHttpServer
-from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.automate_support import Cli, cli_env, log_records, seed_files
 from testbed.git_server import GitHttpServer
 from testbed.paging_registry import PagingRegistry
 from testbed.registry import RegistryService
+from tests.integration.automate_support import Cli, cli_env, log_records, seed_files
 
 pytestmark = pytest.mark.services
 

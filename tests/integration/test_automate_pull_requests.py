@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from testbed.git_server import GitHttpServer
 from testbed.githubapi.pulls import PullRequests
 from testbed.githubapi.server import GitHubApiStub
-from tests.integration.automate_support import Cli, cli_env, human_commit, log_records, seed_files
-from testbed.git_server import GitHttpServer
 from testbed.registry import RegistryService
+from tests.integration.automate_support import Cli, cli_env, human_commit, log_records, seed_files
 
 pytestmark = pytest.mark.services
 

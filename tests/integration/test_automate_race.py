@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from testbed.git_server import GitHttpServer
+from testbed.registry import RegistryService
 from tests.integration.automate_support import (
     CONSOLE,
     Cli,
@@ -27,8 +29,6 @@ from tests.integration.automate_support import (
     log_records,
     seed_files,
 )
-from testbed.git_server import GitHttpServer
-from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

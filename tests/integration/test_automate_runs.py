@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.automate_support import Cli, cli_env, human_commit, log_records, seed_files
 from testbed.git_server import GitDaemon, GitHttpServer
 from testbed.gitenv import run_git
 from testbed.registry import RegistryService
+from tests.integration.automate_support import Cli, cli_env, human_commit, log_records, seed_files
 
 pytestmark = pytest.mark.services
 

@@ -11,8 +11,8 @@ from kubernetes import client
 
 from gitops_action.cli.canary import canary
 from gitops_action.cli.errors import report
+from testbed.kube import Kube
 from tests.integration.test_canary_run import canary_yaml, deployment
-from tests.kubeapi.fixtures import Kube
 
 BLUE_GREEN = """\
     interval: 1s
@@ -127,7 +127,9 @@ def test_gateway_api_router_weights_the_httproute(
         route = custom.get_namespaced_custom_object(
             "gateway.networking.k8s.io", "v1", ns, "httproutes", "podinfo"
         )
-        assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": ns}]
+        # group and kind are the HTTPRoute CRD's defaults, filled in by the API server.
+        gateway = {"group": "gateway.networking.k8s.io", "kind": "Gateway"}
+        assert route["spec"]["parentRefs"] == [{**gateway, "name": "public", "namespace": ns}]
         return {ref["name"]: ref["weight"] for ref in route["spec"]["rules"][0]["backendRefs"]}
 
     assert weights() == {"podinfo-primary": 100, "podinfo-canary": 0}
@@ -149,15 +151,15 @@ def test_gateway_api_router_weights_the_httproute(
 def test_canary_pods_never_ready_roll_back_at_the_deadline(
     kube: Kube, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    kube.require_standin("fail_rollout")
     apps = client.AppsV1Api(kube.api_client())
     ns = kube.namespace
     apps.create_namespaced_deployment(ns, deployment(ns, "v1.0.0"))
     root = tree(tmp_path, canary_yaml(ns, BLUE_GREEN, "kubernetes"))
     args = ["run", str(root), "--kubeconfig", str(kube.kubeconfig), "--ready-wait", "3"]
     assert invoke(*args) == 0
-    kube.fail_rollout(ns, "podinfo", deadline=0.5)
-    body = {"spec": {"template": deployment(ns, "v1.1.0")["spec"]["template"]}}
+    template = deployment(ns, "v1.1.0")["spec"]["template"]
+    template["metadata"]["labels"][kube.never_ready_label] = "yes"  # kwok never readies them
+    body = {"spec": {"template": template, "progressDeadlineSeconds": 1}}
     apps.patch_namespaced_deployment("podinfo", ns, body)
     codes = [invoke(*args) for _ in range(3)]
     out = capsys.readouterr()

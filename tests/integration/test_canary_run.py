@@ -21,8 +21,8 @@ from gitops_action.app.canary import CanaryOutcome, CanaryRequest, run
 from gitops_action.app.holds import RepoTarget
 from gitops_action.domain.canary_objects import STATUS_KEY
 from gitops_action.domain.errors import KubeApiError
-from tests.kubeapi.fixtures import Kube
 from testbed.git_server import GitDaemon
+from testbed.kube import Kube
 from testbed.metrics_exporter import MetricsExporter
 from testbed.ports import free_port
 from testbed.prometheus import PrometheusService
@@ -364,7 +364,6 @@ def test_confirm_promotion_500_halts_unpromoted(
 def test_killed_run_resumes_at_the_same_step(
     kube: Kube, tmp_path: Path, prometheus: PrometheusService, metrics_exporter: MetricsExporter
 ) -> None:
-    kube.require_standin("injected API failures")
     start_traffic(prometheus, metrics_exporter, 0.0)
     scenario = make_scenario(kube, tmp_path, prometheus_url=prometheus.url)
     scenario.run()

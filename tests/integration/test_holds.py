@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testbed.git_server import GitHttpServer
+from testbed.gitenv import run_git
+from testbed.registry import RegistryService
 from tests.integration.automate_support import (
     Cli,
     cli_env,
@@ -19,9 +22,6 @@ from tests.integration.automate_support import (
     log_records,
     seed_files,
 )
-from testbed.git_server import GitHttpServer
-from testbed.gitenv import run_git
-from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

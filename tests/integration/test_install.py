@@ -15,8 +15,8 @@ import pytest
 import yaml
 from kubernetes_validate.utils import ValidationError
 
-from tests.integration.test_sync_support import get, lines, ok, run_sync
-from tests.kubeapi.fixtures import Kube
+from testbed.kube import Kube
+from tests.integration.sync_support import get, lines, ok, run_sync
 
 BIN = Path(sys.executable).parent / "gitops-action"
 REPO = Path(__file__).resolve().parents[2]

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
+from testbed.git_server import GitHttpServer
+from testbed.kube import Kube
+from testbed.registry import RegistryService
 from tests.integration.automate_support import CONSOLE, log_records, tag_list_statuses
 from tests.integration.reconcile_support import setup
-from tests.kubeapi.fixtures import Kube
-from testbed.git_server import GitHttpServer
-from testbed.registry import RegistryService
 
 pytestmark = pytest.mark.services
 

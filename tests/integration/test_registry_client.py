@@ -27,10 +27,10 @@ from gitops_action.adapters.registry import (
     Timeouts,
 )
 from gitops_action.domain.errors import OperationFailed, RegistryError
-from tests.integration.registry_token_server import TokenRegistry, TokenRequest
 from testbed.paging_registry import PagingRegistry
 from testbed.ports import LOCALHOST, free_port
 from testbed.registry import RegistryService
+from tests.integration.registry_token_server import TokenRegistry, TokenRequest
 
 SECRET = "s3cret-Pa55word-xyz"
 

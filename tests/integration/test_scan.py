@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.automate_support import Cli, cli_env, seed_files
 from testbed.gitenv import write_tree
 from testbed.registry import RegistryService
+from tests.integration.automate_support import Cli, cli_env, seed_files
 
 pytestmark = pytest.mark.services
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
+from testbed.kube import Kube
 from tests.integration.sync_support import (
     REPO,
     configmap,
@@ -20,7 +20,6 @@ from tests.integration.sync_support import (
     run_sync,
     write,
 )
-from testbed.kube import Kube
 
 
 def test_applying_cluster_creates_every_object_and_skips_config(kube: Kube, tmp_path: Path) -> None:
