@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from gitops_action.adapters.yaml_limits import MAX_STREAM_BYTES, check_node, check_size
 from gitops_action.domain.errors import InvalidManifest
 
 
@@ -32,11 +33,15 @@ def parse_documents(file: str, text: str) -> list[Any]:
     """Every document of a YAML stream (empty ones as None), naming file and line on error."""
     import yaml
 
+    check_size(file, text, limit=MAX_STREAM_BYTES)
     loader = _loader_class()(text)
     try:
         documents = []
-        while loader.check_data():
-            documents.append(loader.get_data())
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                check_node(file, node)  # alias bombs, cycles, depth: before building
+            documents.append(None if node is None else loader.construct_document(node))
         return documents
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark

@@ -10,7 +10,8 @@ the Python stack of any recursive consumer (exit 3 with a traceback).
 So every document is composed first (libyaml when built in: no Python
 recursion) and its node graph checked, iteratively, against:
 
-- `MAX_DOCUMENT_BYTES` of text per document;
+- `MAX_DOCUMENT_BYTES` of text per document (`MAX_STREAM_BYTES` for a
+  stream read whole, such as `kustomize build` output);
 - `MAX_DEPTH` levels of nesting (Kubernetes objects stay far below it);
 - `MAX_EXPANDED_NODES` nodes once aliases are expanded (how big the data
   really is), and no alias cycle.
@@ -28,14 +29,15 @@ from gitops_action.domain.errors import InvalidManifest
 MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024
 MAX_DEPTH: Final = 100
 MAX_EXPANDED_NODES: Final = 1_000_000
+MAX_STREAM_BYTES: Final = 64 * 1024 * 1024
+"""A multi-document stream (`kustomize build` of a whole tree) may hold many documents."""
 
 
-def check_size(file: str, text: str, line: int = 1) -> None:
-    """Refuse a document (or stream) over `MAX_DOCUMENT_BYTES`."""
-    if len(text) > MAX_DOCUMENT_BYTES:
+def check_size(file: str, text: str, line: int = 1, *, limit: int = MAX_DOCUMENT_BYTES) -> None:
+    """Refuse a document over `MAX_DOCUMENT_BYTES` (a stream: over `limit`)."""
+    if len(text) > limit:
         raise InvalidManifest(
-            f"{file}:{line}: YAML document of {len(text)} bytes is larger than the limit "
-            f"of {MAX_DOCUMENT_BYTES} bytes"
+            f"{file}:{line}: YAML of {len(text)} bytes is larger than the limit of {limit} bytes"
         )
 
 

@@ -70,3 +70,46 @@ def test_the_flag_hands_the_decision_back_to_rbac(kube: Kube, tmp_path: Path) ->
     assert "refused (defence in depth" not in result.stderr
     # This cluster's RBAC lets the tool write there: the guard was the only line.
     assert core.read_namespaced_secret(name, "kube-system").metadata.name == name
+
+
+def _bomb(levels: int = 9, width: int = 9) -> str:
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [
+        f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * width)}]"
+        for level in range(1, levels + 1)
+    ]
+    return "\n".join("      " + line for line in lines)
+
+
+def test_an_alias_bomb_or_deep_nesting_is_an_input_error_naming_the_file(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """~1 KB that expands to 3.8 billion nodes; and 500 levels (RecursionError, exit 3, before)."""
+    root = example_tree(kube, tmp_path)
+    bomb = f"""
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: bomb
+      namespace: {kube.namespace}
+    data:
+{_bomb()}
+    """
+    write(root, "bomb.yaml", bomb)
+    kube.reset_counters()
+    result = run_sync(kube, root, timeout=60)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "bomb.yaml" in result.stderr and "Traceback" not in result.stderr
+    assert kube.writes() == 0
+
+    (root / "bomb.yaml").unlink()
+    deep = "".join("  " * level + f"k{level}:\n" for level in range(500)) + "  " * 500 + "x\n"
+    nested = (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\n  namespace: {kube.namespace}\n"
+    )
+    (root / "deep.yaml").write_text(
+        nested + "data:\n" + "".join("  " + line + "\n" for line in deep.splitlines())
+    )
+    result = run_sync(kube, root, timeout=60)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "deep.yaml" in result.stderr and "Traceback" not in result.stderr
