@@ -32,7 +32,13 @@ from pathlib import Path
 
 from gitops_action.adapters import docker_cli_config, secret_env
 from gitops_action.domain.build_inputs import parse_platform
-from gitops_action.domain.build_options import BuildResult, BuildSpec, count_steps
+from gitops_action.domain.build_options import (
+    BuildResult,
+    BuildSpec,
+    count_steps,
+    runs_on_target_platform,
+)
+from gitops_action.domain.build_progress import ProgressLog
 from gitops_action.domain.errors import (
     BuildFailed,
     DockerEngineError,
@@ -145,11 +151,17 @@ class DockerCli:
         if builder.buildx:
             args[2:2] = ["--metadata-file", str(metadata_path)]
         log: list[str] = []
+        progress = ProgressLog()
+
+        def show(line: str) -> None:
+            for shown in progress.feed(line) if builder.buildx else [line]:
+                _keep(log, on_line, shown)
+
         extra = {} if builder.buildx else {"DOCKER_BUILDKIT": "1"}
-        code, _ = self._run(args, on_line=lambda line: _keep(log, on_line, line), extra=extra)
+        code, _ = self._run(args, on_line=show, extra=extra)
         if code != 0:
             raise BuildFailed(f"{builder.describe()} failed (exit code {code}): {self._tail(log)}")
-        steps, cached = count_steps(log)
+        steps, cached = progress.counts() if builder.buildx else count_steps(log)
         metadata = _read_text(metadata_path)
         image_id = _read_text(iid_path).strip()
         digest = ""
@@ -223,8 +235,12 @@ class DockerCli:
         return self._redact.one_line((errors or meaningful or ["no output"])[-1])[:500]
 
 
-def check_platforms(requested: tuple[str, ...], builder: Builder) -> None:
-    """Refuse (exit 2, naming `platforms`) what the builder cannot build."""
+def check_platforms(requested: tuple[str, ...], builder: Builder, dockerfile: str) -> None:
+    """Refuse (exit 2, naming `platforms`) what the builder cannot build.
+
+    Only `RUN` steps need the platform natively (or QEMU emulation); a
+    `COPY`-only Dockerfile builds for any platform (`runs_on_target_platform`).
+    """
     if not builder.buildx:
         if len(requested) > 1:
             raise InvalidBuildInput(
@@ -234,17 +250,24 @@ def check_platforms(requested: tuple[str, ...], builder: Builder) -> None:
         return
     if not builder.platforms or not requested:
         return
+    try:
+        with open(dockerfile, encoding="utf-8", errors="replace") as handle:
+            if not runs_on_target_platform(handle.read()):
+                return
+    except OSError:
+        pass
     known = {str(parse_platform(p)) for p in builder.platforms}
     missing = [p for p in requested if p not in known]
     if missing:
         raise InvalidBuildInput(
             f"platforms: {', '.join(missing)} cannot be built by builder {builder.name} "
-            f"(it builds {', '.join(builder.platforms)}; add QEMU emulation or a node)"
+            f"(it builds {', '.join(builder.platforms)}; the Dockerfile RUNs on the target "
+            "platform: add QEMU emulation or a node of that platform)"
         )
 
 
 def _common_args(spec: BuildSpec) -> list[str]:
-    args = ["--progress=plain", "-f", spec.dockerfile]
+    args = ["-f", spec.dockerfile]
     for reference in spec.references:
         args += ["-t", reference]
     for key, value in spec.labels.items():
@@ -269,7 +292,7 @@ def _common_args(spec: BuildSpec) -> list[str]:
 
 
 def _buildx_args(spec: BuildSpec) -> list[str]:
-    args = ["buildx", "build", *_common_args(spec)]
+    args = ["buildx", "build", "--progress=rawjson", *_common_args(spec)]
     if spec.options.provenance:
         args.append(f"--provenance={spec.options.provenance}")
     if spec.options.sbom:
@@ -290,7 +313,7 @@ def _engine_args(spec: BuildSpec) -> list[str]:
             f"{', '.join(unsupported)}: needs the buildx plugin; the engine's BuildKit "
             "(DOCKER_BUILDKIT=1 docker build) cannot do it (docker/setup-buildx-action)"
         )
-    return ["build", *_common_args(spec)]
+    return ["build", "--progress=plain", *_common_args(spec)]
 
 
 def _inspect_fields(lines: list[str]) -> dict[str, str]:

@@ -263,7 +263,7 @@ def _with_docker(
         report.builder = builder.describe()
         console.info(f"building with {report.builder}")
         phases.current = "platform check"
-        docker_build.check_platforms(plan.options.platforms, builder)
+        docker_build.check_platforms(plan.options.platforms, builder, plan.dockerfile)
         report.platform = ",".join(plan.options.platforms) or ",".join(builder.platforms[:1])
         if plan.push and plan.login_hosts:
             with phases.phase("registry login"):

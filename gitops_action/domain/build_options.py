@@ -244,3 +244,27 @@ def count_steps(lines: list[str]) -> tuple[int, int]:
     steps = {m.group(1) for m in map(_STEP.match, lines) if m}
     cached = {m.group(1) for m in map(_CACHED.match, lines) if m}
     return len(steps), len(steps & cached)
+
+
+_INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)\b(.*)$")
+
+
+def runs_on_target_platform(dockerfile: str) -> bool:
+    """True when a `RUN` step executes on the target platform (so needs it natively).
+
+    A stage `FROM --platform=$BUILDPLATFORM ...` runs on the builder's own
+    platform (cross-compilation), so its `RUN`s need no emulation; any other
+    stage's `RUN` executes binaries of the target platform. A Dockerfile
+    without such a `RUN` (`COPY`-only) builds for any platform anywhere.
+    """
+    on_build_platform = False
+    for line in dockerfile.splitlines():
+        match = _INSTRUCTION.match(line)
+        if match is None or line.lstrip().startswith("#"):
+            continue
+        word, rest = match.group(1).upper(), match.group(2)
+        if word == "FROM":
+            on_build_platform = "$BUILDPLATFORM" in rest or "${BUILDPLATFORM}" in rest
+        elif word == "RUN" and not on_build_platform:
+            return True
+    return False

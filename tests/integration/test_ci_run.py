@@ -14,12 +14,8 @@ runner's parser (testbed/githubapi/runner.py), never with our own formatter.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -32,103 +28,21 @@ from testbed.actionrunner.scenario import (
     push_event,
 )
 from testbed.dockerd import DockerEngine
-from testbed.githubapi.runner import parse_file_command, parse_workflow_command
+from testbed.githubapi.runner import parse_workflow_command
 from testbed.githubapi.server import DEFAULT_TOKEN, GitHubApiStub
 from testbed.githubapi.shapes import GitIdentity
 from testbed.registry import RegistryService
+from tests.integration.ci_run_support import (
+    FAKE_CREDENTIALS,
+    ci_run,
+    credentials,
+    image_config,
+    unique_repo,
+)
 
-SCRIPT = str(Path(sys.executable).with_name("gitops-action"))
 ADA = GitIdentity("Ada Lovelace", "ada@acme.example")
 
 pytestmark = pytest.mark.services
-
-
-class Run:
-    """One `ci run` subprocess and the files it wrote."""
-
-    def __init__(self, result: subprocess.CompletedProcess[str], output: Path, summary: Path):
-        self.code = result.returncode
-        self.stdout = result.stdout
-        self.stderr = result.stderr
-        self.output_text = output.read_text() if output.exists() else ""
-        self.summary = summary.read_text() if summary.exists() else ""
-        self.outputs = parse_file_command(self.output_text)
-
-    def errors(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if "error" in line.lower()]
-
-
-def ci_run(
-    tmp_path: Path,
-    *,
-    image: str,
-    docker_host: str,
-    ref: str = "refs/tags/v1.2.3",
-    event_name: str = "push",
-    event: dict[str, Any] | None = None,
-    workspace: Path | None = None,
-    extra_env: dict[str, str] | None = None,
-    args: tuple[str, ...] = (),
-) -> Run:
-    event_path = tmp_path / f"event-{uuid.uuid4().hex[:6]}.json"
-    event_path.write_text(json.dumps(event if event is not None else push_event(ref)))
-    output = tmp_path / f"output-{uuid.uuid4().hex[:6]}"
-    summary = tmp_path / f"summary-{uuid.uuid4().hex[:6]}"
-    workspace = workspace or make_project(tmp_path / "ws")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GITHUB_", "GITOPS_", "RUNNER_", "DOCKER_"))
-    }
-    env.update(
-        {
-            "DOCKER_HOST": docker_host,
-            "GITHUB_EVENT_NAME": event_name,
-            "GITHUB_EVENT_PATH": str(event_path),
-            "GITHUB_REF": ref,
-            "GITHUB_SHA": SHA,
-            "GITHUB_REPOSITORY": "acme/app",
-            "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_RUN_ID": "4242",
-            "GITHUB_WORKSPACE": str(workspace),
-            "GITHUB_OUTPUT": str(output),
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "GITOPS_IMAGE": image,
-            **(extra_env or {}),
-        }
-    )
-    result = subprocess.run(
-        [SCRIPT, "ci", "run", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-    )
-    return Run(result, output, summary)
-
-
-FAKE_CREDENTIALS = {"GITOPS_REGISTRY_USERNAME": "ci", "GITOPS_REGISTRY_PASSWORD": "dry-run-s3cret"}
-
-
-def credentials(registry: RegistryService, password: str | None = None) -> dict[str, str]:
-    return {
-        "GITOPS_REGISTRY_USERNAME": registry.username,
-        "GITOPS_REGISTRY_PASSWORD": password if password is not None else registry.password,
-    }
-
-
-def image_config(registry: RegistryService, repo: str, tag: str) -> dict[str, Any]:
-    _media_type, manifest = registry.get_manifest(repo, tag)
-    with registry.http() as client:
-        response = client.get(f"/v2/{repo}/blobs/{manifest['config']['digest']}")
-    response.raise_for_status()
-    config: dict[str, Any] = json.loads(response.content)
-    return config
-
-
-def unique_repo(name: str) -> str:
-    return f"cirun/{name}-{uuid.uuid4().hex[:8]}"
 
 
 # -- the release path -------------------------------------------------------------------
@@ -429,27 +343,6 @@ def test_invalid_image_name_is_exit_2_naming_it(tmp_path: Path) -> None:
     assert engine.connections == 0
     (error,) = run.errors()
     assert "'127.0.0.1:5000/Acme/App'" in error
-
-
-@pytest.mark.parametrize(
-    ("platforms", "named"),
-    [("linux/arm64", "linux/arm64"), ("linux/amd64,linux/arm64", "linux/arm64")],
-)
-def test_a_platform_the_builder_cannot_build_is_exit_2_naming_platforms(
-    tmp_path: Path, registry: RegistryService, dockerd: DockerEngine, platforms: str, named: str
-) -> None:
-    repo = unique_repo("platforms")
-    run = ci_run(
-        tmp_path,
-        image=f"{registry.host}/{repo}",
-        docker_host=dockerd.docker_host,
-        extra_env={**credentials(registry), "GITOPS_PLATFORM": platforms},
-    )
-    assert run.code == 2, run.stderr
-    (error,) = run.errors()
-    assert error.startswith(f"gitops-action: error: platforms: {named} cannot be built")
-    assert "builder default" in error
-    assert registry.list_tags(repo) == []
 
 
 def test_bad_build_arg_is_exit_2_without_echoing_it(tmp_path: Path) -> None:
