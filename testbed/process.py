@@ -12,13 +12,17 @@ Never kill by name: other sessions on the same machine run the same programs.
 Every stop goes by the PIDs this module started or found below them.
 
 An atexit hook stops whatever is still running if pytest dies without running
-the fixture finalizers (KeyboardInterrupt during collection, internal error).
+the fixture finalizers (KeyboardInterrupt during collection, internal error);
+and every service asks the kernel to SIGKILL it when the process that started
+it dies (PR_SET_PDEATHSIG), so a test run killed outright leaves no control
+plane or registry behind.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import errno
 import os
 import signal
@@ -84,6 +88,15 @@ def _alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL me when my parent dies (Linux prctl)."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class ServiceProcess:
     """One long-running program with its output in a log file."""
 
@@ -123,6 +136,7 @@ class ServiceProcess:
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         _RUNNING.append(self)
 
