@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from gitops_action.domain.errors import GitHubApiError
+from gitops_action.domain.redact import Redactor
 from gitops_action.domain.skip import Commit, Person
 
 DEFAULT_TIMEOUT = 10
@@ -79,19 +80,33 @@ def fetch_commits(
             try:
                 commits.append(_to_commit(repo.get_commit(sha)))
             except github.GithubException as error:
-                raise GitHubApiError(f"GitHub API: {where}: {describe(error)}") from error
+                raise GitHubApiError(f"GitHub API: {where}: {describe(error, token)}") from error
             except requests.RequestException as error:
                 reason = error.__class__.__name__
                 raise GitHubApiError(f"GitHub API: {where}: request failed ({reason})") from error
     return commits
 
 
-def describe(error: Any) -> str:
-    """`404 Not Found` from a `GithubException`, one line, without headers."""
+MESSAGE_LIMIT = 200
+
+
+def describe(error: Any, token: str = "") -> str:
+    """`404 Not Found` from a `GithubException`, one line, without headers.
+
+    The `message` is the server's text: an API (or a proxy in front of it)
+    that echoes the request's `Authorization` would put our token into the
+    step's log and `reason=` in `$GITHUB_OUTPUT`. So `token` (and its
+    encodings) is masked and the text cut to `MESSAGE_LIMIT` characters.
+    """
     data = getattr(error, "data", None)
     message = data.get("message") if isinstance(data, dict) else None
     status = getattr(error, "status", None)
-    text = " ".join(str(message or error.__class__.__name__).split())
+    redactor = Redactor()
+    redactor.add(token)
+    redactor.add(token, "x-access-token")
+    text = redactor.one_line(str(message or error.__class__.__name__))
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT] + "..."
     return f"{status} {text}" if status else text
 
 
@@ -148,7 +163,7 @@ def create_commit_status(
             else:
                 commit.create_status(state, description=description, context=context)
     except github.GithubException as error:
-        raise GitHubApiError(f"GitHub API: {where}: {describe(error)}") from error
+        raise GitHubApiError(f"GitHub API: {where}: {describe(error, token)}") from error
     except requests.RequestException as error:
         reason = error.__class__.__name__
         raise GitHubApiError(f"GitHub API: {where}: request failed ({reason})") from error

@@ -101,7 +101,7 @@ def ensure_pull_request(
             created = repo.create_pull(base=base, head=head, title=title, body=body)
             return PullRequest(created.number, created.html_url, head, base, "created")
     except github.GithubException as error:
-        raise GitHubApiError(f"GitHub API: {where}: {describe(error)}") from error
+        raise GitHubApiError(f"GitHub API: {where}: {describe(error, target.token)}") from error
     except requests.RequestException as error:
         reason = error.__class__.__name__
         raise GitHubApiError(f"GitHub API: {where}: request failed ({reason})") from error
