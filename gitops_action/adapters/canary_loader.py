@@ -14,15 +14,25 @@ from typing import Final
 
 from gitops_action.adapters.config_loader import parse_chunk, split_documents
 from gitops_action.adapters.files import decode, find_candidates
-from gitops_action.domain.canary_config import DEFAULT_NAMESPACE, GROUP, CanaryConfig
+from gitops_action.domain.canary_config import (
+    BUILTIN_DEFAULT,
+    DEFAULT_NAMESPACE,
+    GROUP,
+    CanaryConfig,
+    ProviderDefault,
+)
 from gitops_action.domain.config import Document, Source
 
 NEEDLE: Final = GROUP.encode()
 
 
-def load_canaries(root: Path, default_namespace: str = DEFAULT_NAMESPACE) -> CanaryConfig:
+def load_canaries(
+    root: Path,
+    default_namespace: str = DEFAULT_NAMESPACE,
+    default_provider: ProviderDefault = BUILTIN_DEFAULT,
+) -> CanaryConfig:
     """Every Canary and MetricTemplate under `root`, validated and cross-checked."""
-    return CanaryConfig.from_documents(read_documents(root), default_namespace)
+    return CanaryConfig.from_documents(read_documents(root), default_namespace, default_provider)
 
 
 def read_documents(root: Path) -> Iterator[Document]:

@@ -56,7 +56,12 @@ from gitops_action.domain.canary import (
     advance,
     desired_cluster,
 )
-from gitops_action.domain.canary_config import CanaryConfig, CanarySpec
+from gitops_action.domain.canary_config import (
+    BUILTIN_DEFAULT,
+    CanaryConfig,
+    CanarySpec,
+    ProviderDefault,
+)
 from gitops_action.domain.canary_objects import (
     MANAGED_BY,
     REVISION_ANNOTATION,
@@ -99,6 +104,8 @@ class CanaryRequest:
     prometheus_url: str | None = None
     allow_insecure_metrics: bool = False
     """Send the Prometheus credentials to a plain-HTTP --prometheus-url."""
+    default_provider: ProviderDefault = BUILTIN_DEFAULT
+    """The provider of a Canary without spec.provider, and where it was set."""
     repo: RepoTarget | None = None
     builtins: BuiltinMetrics = field(default_factory=BuiltinMetrics)
     names: tuple[str, ...] = ()
@@ -149,7 +156,7 @@ def select(config: CanaryConfig, names: tuple[str, ...]) -> list[CanarySpec]:
 
 def run(request: CanaryRequest, clock: Clock | None = None) -> list[CanaryOutcome]:
     """One pass of analysis for every selected Canary under `request.path`."""
-    config = load_canaries(request.path)
+    config = load_canaries(request.path, default_provider=request.default_provider)
     canaries = select(config, request.names)
     for spec in canaries:  # bad templates fail before any cluster work
         for metric in spec.analysis.metrics:

@@ -52,6 +52,7 @@ from gitops_action.app.git_session import DEFAULT_TRIES, open_workspace
 from gitops_action.app.holds import RepoTarget
 from gitops_action.app.lease import LeaseKeeper
 from gitops_action.app.sync import SyncOptions, sync
+from gitops_action.domain.canary_config import BUILTIN_DEFAULT, ProviderDefault
 from gitops_action.domain.errors import ConfigError, GitopsError
 from gitops_action.domain.install import LABELS as INSTALL_LABELS
 from gitops_action.domain.inventory import InventoryRef
@@ -82,6 +83,7 @@ class ReconcileRequest:
     context: str | None = None
     prometheus_url: str | None = None
     allow_insecure_metrics: bool = False
+    default_provider: ProviderDefault = BUILTIN_DEFAULT
     allow_cluster_admin_changes: bool = False
     target_namespace: str = "default"
     sync_timeout: float = 120.0
@@ -383,7 +385,7 @@ class Reconcile:
     def _canary(self, result: PhaseResult) -> None:
         request = self.request
         root = self.sync_root or self._tree()
-        config = load_canaries(root)
+        config = load_canaries(root, default_provider=request.default_provider)
         if not config.canaries:
             result.totals = {"canaries": 0}
             return
@@ -393,6 +395,7 @@ class Reconcile:
             context=request.context,
             prometheus_url=request.prometheus_url,
             allow_insecure_metrics=request.allow_insecure_metrics,
+            default_provider=request.default_provider,
             repo=RepoTarget(
                 url=request.repo,
                 branch=request.branch,

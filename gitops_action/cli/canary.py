@@ -23,8 +23,10 @@ from gitops_action.app.holds import RepoTarget
 from gitops_action.cli.output import (
     allow_insecure_metrics_option,
     configure_logging,
+    default_provider_option,
     env_option,
     output_option,
+    provider_default,
     table,
     verbose_option,
 )
@@ -59,6 +61,7 @@ def _common(command: Any) -> Any:
 @_common
 @env_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
 @allow_insecure_metrics_option()
+@default_provider_option()
 @env_option(
     "--repo", envvar="GITOPS_REPO", metavar="URL", help="Config repo for the rollback commit."
 )
@@ -103,6 +106,7 @@ def run_command(**options: Any) -> None:
         context=options["context"],
         prometheus_url=options["prometheus_url"],
         allow_insecure_metrics=bool(options["allow_insecure_metrics"]),
+        default_provider=provider_default(options["default_provider"]),
         repo=repo,
         builtins=BuiltinMetrics(
             requests=options["requests_metric"],

@@ -47,6 +47,33 @@ def allow_insecure_metrics_option() -> Callable[[Any], Any]:
     )
 
 
+def default_provider_option() -> Callable[[Any], Any]:
+    """`--default-provider`: the provider of a Canary without spec.provider (Flagger's
+    `-mesh-provider`)."""
+    return env_option(
+        "--default-provider",
+        envvar="GITOPS_DEFAULT_PROVIDER",
+        metavar="PROVIDER",
+        help="Provider of a Canary that sets no spec.provider (kubernetes, gatewayapi:v1, "
+        "replicas) [default: kubernetes].",
+    )
+
+
+def provider_default(value: str | None) -> Any:
+    """The `ProviderDefault` for `--default-provider`, naming where it was set."""
+    from gitops_action.domain.canary_config import BUILTIN_DEFAULT, ProviderDefault
+
+    if not value:
+        return BUILTIN_DEFAULT
+    source = click.get_current_context().get_parameter_source("default_provider")
+    origin = (
+        "GITOPS_DEFAULT_PROVIDER"
+        if source is click.core.ParameterSource.ENVIRONMENT
+        else ("--default-provider")
+    )
+    return ProviderDefault(value, f"the default from {origin}")
+
+
 def allow_cluster_admin_option() -> Callable[[Any], Any]:
     """`--allow-cluster-admin-changes`: let sync apply what `domain.cluster_guard` refuses."""
     return env_option(

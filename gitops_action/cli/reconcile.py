@@ -31,8 +31,10 @@ from gitops_action.app.reconcile import (
 from gitops_action.cli.output import (
     allow_cluster_admin_option,
     allow_insecure_metrics_option,
+    default_provider_option,
     env_option,
     output_option,
+    provider_default,
     verbose_option,
 )
 from gitops_action.domain.config_fields import Duration
@@ -95,6 +97,7 @@ def identity(environ: dict[str, str]) -> str:
 )
 @env_option("--prometheus-url", envvar="GITOPS_PROMETHEUS_URL", metavar="URL")
 @allow_insecure_metrics_option()
+@default_provider_option()
 @allow_cluster_admin_option()
 @env_option("--sync-timeout", envvar="GITOPS_SYNC_TIMEOUT", default="2m", show_default=True)
 @env_option(
@@ -139,6 +142,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
     target_namespace: str,
     prometheus_url: str | None,
     allow_insecure_metrics: bool,
+    default_provider: str | None,
     allow_cluster_admin_changes: bool,
     sync_timeout: str,
     lease_duration: int,
@@ -165,6 +169,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
         context=context or None,
         prometheus_url=prometheus_url or None,
         allow_insecure_metrics=allow_insecure_metrics,
+        default_provider=provider_default(default_provider),
         allow_cluster_admin_changes=allow_cluster_admin_changes,
         target_namespace=target_namespace,
         sync_timeout=_duration(sync_timeout, "--sync-timeout"),

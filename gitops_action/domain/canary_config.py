@@ -34,6 +34,21 @@ DEFAULT_NAMESPACE: Final = "default"
 
 PROVIDERS: Final = ("kubernetes", "gatewayapi:v1", "replicas")
 """Canary providers (routers) we implement."""
+
+
+@dataclass(frozen=True)
+class ProviderDefault:
+    """The provider of a Canary without ``spec.provider``, and where it was set
+    (Flagger's ``-mesh-provider``: here ``--default-provider`` or
+    ``GITOPS_DEFAULT_PROVIDER``), so an error can say where it came from."""
+
+    provider: str = "kubernetes"
+    origin: str = (
+        "the tool's default; set spec.provider, --default-provider or GITOPS_DEFAULT_PROVIDER"
+    )
+
+
+BUILTIN_DEFAULT: Final = ProviderDefault()
 METRIC_PROVIDERS: Final = ("prometheus",)
 """MetricTemplate providers we implement."""
 FLAGGER_METRIC_PROVIDERS: Final = (
@@ -49,6 +64,59 @@ FLAGGER_METRIC_PROVIDERS: Final = (
     "splunk",
 )
 BUILTIN_METRICS: Final = ("request-success-rate", "request-duration")
+
+# Flagger's fields, object by object: what this tool honours, and what it refuses
+# by name (never silently drops). Anything else is not a Flagger field: refused too.
+_REFUSED: Final = "is not supported by this tool (refused rather than ignored)"
+HONOURED: Final[Mapping[str, frozenset[str]]] = {
+    "spec": frozenset(
+        {"provider", "targetRef", "service", "analysis", "canaryAnalysis",
+         "progressDeadlineSeconds", "skipAnalysis", "suspend"}
+    ),
+    "service": frozenset({"name", "port", "targetPort", "gatewayRefs"}),
+    "analysis": frozenset(
+        {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "iterations",
+         "metrics", "webhooks"}
+    ),
+    "metric": frozenset(
+        {"name", "interval", "threshold", "thresholdRange", "query", "templateRef",
+         "templateVariables"}
+    ),
+    "webhook": frozenset({"name", "type", "url", "timeout", "metadata"}),
+    "template": frozenset({"provider", "query"}),
+    "provider": frozenset({"type", "address"}),
+}  # fmt: skip
+REFUSED: Final[Mapping[str, frozenset[str]]] = {
+    "spec": frozenset(
+        {"metricsServer", "autoscalerRef", "ingressRef", "routeRef", "upstreamRef",
+         "revertOnDeletion"}
+    ),
+    "service": frozenset(
+        {"portName", "portDiscovery", "appProtocol", "timeout", "hosts", "gateways",
+         "delegation", "match", "rewrite", "retries", "headers", "trafficPolicy", "corsPolicy",
+         "backends", "apex", "primary", "canary", "mirror", "mirrorWeight"}
+    ),
+    "analysis": frozenset(
+        {"mirror", "mirrorWeight", "stepWeightPromotion", "primaryReadyThreshold",
+         "canaryReadyThreshold", "alerts", "match", "sessionAffinity"}
+    ),
+    "metric": frozenset(),
+    "webhook": frozenset({"muteAlert", "retries"}),
+    "template": frozenset(),
+    "provider": frozenset({"secretRef", "insecureSkipVerify", "headers", "region"}),
+}  # fmt: skip
+
+
+def refuse_unhonoured(fields: Fields, what: str) -> None:
+    """Fail on the first field of `fields` this tool does not honour, naming it."""
+    for key in fields.data:
+        if key in HONOURED[what]:
+            continue
+        if key in REFUSED[what]:
+            raise fields.fail(str(key), f"Flagger's {key} {_REFUSED}")
+        raise fields.fail(str(key), f"unknown field (not in Flagger's {what}); refused")
+
+
 HOOK_TYPES: Final = (
     "confirm-rollout",
     "pre-rollout",
@@ -215,7 +283,10 @@ class CanaryConfig:
 
     @classmethod
     def from_documents(
-        cls, documents: Iterable[Document], default_namespace: str = DEFAULT_NAMESPACE
+        cls,
+        documents: Iterable[Document],
+        default_namespace: str = DEFAULT_NAMESPACE,
+        default_provider: ProviderDefault = BUILTIN_DEFAULT,
     ) -> CanaryConfig:
         canaries: list[tuple[CanarySpec, Fields]] = []
         templates: dict[ObjectKey, MetricTemplate] = {}
@@ -229,7 +300,8 @@ class CanaryConfig:
                 raise fields.fail("metadata.name", f"duplicate {kind} {key}")
             seen.add((kind, key))
             if kind == "Canary":
-                canaries.append((parse_canary(key, document.source, fields), fields))
+                canary = parse_canary(key, document.source, fields, default_provider)
+                canaries.append((canary, fields))
             else:
                 templates[key] = parse_template(key, document.source, fields)
         for canary, fields in canaries:
@@ -269,27 +341,32 @@ def _parse(document: Document, default_namespace: str) -> tuple[str, ObjectKey, 
     return str(kind), ObjectKey(namespace_text, name_text), fields
 
 
-def parse_canary(key: ObjectKey, source: Source, fields: Fields) -> CanarySpec:
+def parse_canary(
+    key: ObjectKey, source: Source, fields: Fields, default: ProviderDefault = BUILTIN_DEFAULT
+) -> CanarySpec:
     spec = fields.required_mapping("spec")
+    refuse_unhonoured(spec, "spec")
     target_ref = spec.required_mapping("targetRef")
     target_kind = target_ref.string("kind", required=True)
     if target_kind != "Deployment":
         raise target_ref.fail("kind", f"unsupported target kind {target_kind!r} (Deployment only)")
     target = target_ref.string("name", required=True)
     check_name(target_ref, "name", target)
-    provider = spec.string("provider") or "kubernetes"
+    provider = spec.string("provider") or default.provider
+    named = f"provider {provider}" + (
+        "" if spec.string("provider") else f" (spec.provider is not set: {default.origin})"
+    )
     if provider not in PROVIDERS:
-        raise spec.fail(
-            "provider", f"unsupported provider {provider!r} (expected {', '.join(PROVIDERS)})"
-        )
+        raise spec.fail("provider", f"unsupported {named}: expected one of {', '.join(PROVIDERS)}")
     service = spec.required_mapping("service")
+    refuse_unhonoured(service, "service")
     port = _integer(service, "port", required=True, low=1, high=65535)
     assert port is not None
     target_port = _port_or_name(service, "targetPort", port)
     service_name = service.string("name") or target
     gateway_refs = _gateway_refs(service, key.namespace)
     if provider == "gatewayapi:v1" and not gateway_refs:
-        raise service.fail("gatewayRefs", "required for provider gatewayapi:v1")
+        raise service.fail("gatewayRefs", f"required for {named}")
     analysis_fields = spec.mapping("analysis") or spec.mapping("canaryAnalysis")
     skip = spec.boolean("skipAnalysis")
     if analysis_fields is None:
@@ -298,9 +375,7 @@ def parse_canary(key: ObjectKey, source: Source, fields: Fields) -> CanarySpec:
     else:
         analysis = _analysis(analysis_fields, key.namespace)
     if not skip and provider == "kubernetes" and not analysis.blue_green:
-        raise spec.fail(
-            "analysis.iterations", "provider kubernetes is blue/green: set analysis.iterations"
-        )
+        raise spec.fail("analysis.iterations", f"{named} is blue/green: set analysis.iterations")
     if not skip and not analysis.blue_green and not analysis.weights():
         raise spec.fail(
             "analysis.stepWeight", "set stepWeight or stepWeights (or iterations for blue/green)"
@@ -323,6 +398,7 @@ def parse_canary(key: ObjectKey, source: Source, fields: Fields) -> CanarySpec:
 
 
 def _analysis(fields: Fields, namespace: str) -> Analysis:
+    refuse_unhonoured(fields, "analysis")
     interval = fields.duration("interval")
     threshold = _integer(fields, "threshold", low=1) or DEFAULT_THRESHOLD
     max_weight = _integer(fields, "maxWeight", low=1, high=100) or DEFAULT_MAX_WEIGHT
@@ -381,12 +457,16 @@ def _items(fields: Fields, key: str) -> Iterable[tuple[int, Fields]]:
 
 def _metric(parent: Fields, index: int, fields: Fields, namespace: str) -> MetricCheck:
     del parent, index
+    refuse_unhonoured(fields, "metric")
     name = fields.string("name", required=True)
     interval = fields.duration("interval")
     range_fields = fields.mapping("thresholdRange")
     threshold = ThresholdRange()
+    deprecated = _number(fields, "threshold")
     if range_fields is not None:
         threshold = ThresholdRange(_number(range_fields, "min"), _number(range_fields, "max"))
+    elif deprecated is not None:
+        threshold = _deprecated_threshold(name, deprecated)
     template_fields = fields.mapping("templateRef")
     template = None
     if template_fields is not None:
@@ -401,7 +481,7 @@ def _metric(parent: Fields, index: int, fields: Fields, namespace: str) -> Metri
             f"metric {name!r} is not built in ({', '.join(BUILTIN_METRICS)}): "
             "set templateRef or query",
         )
-    if range_fields is None and template is None and query is None:
+    if range_fields is None and deprecated is None and template is None and query is None:
         raise fields.fail("thresholdRange", f"required for built-in metric {name!r}")
     return MetricCheck(
         name=name,
@@ -413,8 +493,17 @@ def _metric(parent: Fields, index: int, fields: Fields, namespace: str) -> Metri
     )
 
 
+def _deprecated_threshold(name: str, value: float) -> ThresholdRange:
+    """Flagger's deprecated metric ``threshold``: a minimum for the built-in success
+    rate, a maximum for everything else (request duration in ms, custom metrics)."""
+    if name == "request-success-rate":
+        return ThresholdRange(min=value)
+    return ThresholdRange(max=value)
+
+
 def _webhook(parent: Fields, index: int, fields: Fields) -> Webhook:
     del parent, index
+    refuse_unhonoured(fields, "webhook")
     name = fields.string("name", required=True)
     hook_type = fields.string("type") or "rollout"
     if hook_type not in HOOK_TYPES:
@@ -444,6 +533,9 @@ def parse_template(key: ObjectKey, source: Source, fields: Fields) -> MetricTemp
     spec = fields.required_mapping("spec")
     provider = spec.required_mapping("provider")
     provider_type = provider.string("type", required=True)
+    if provider_type in METRIC_PROVIDERS:
+        refuse_unhonoured(spec, "template")
+        refuse_unhonoured(provider, "provider")
     if provider_type not in FLAGGER_METRIC_PROVIDERS:
         raise provider.fail(
             "type",

@@ -1,0 +1,131 @@
+"""Flagger fidelity of Canary/MetricTemplate reading: the deprecated metric `threshold`
+is honoured, and every field the tool cannot honour is refused by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gitops_action.domain.canary_config import REFUSED, CanaryConfig, ProviderDefault
+from gitops_action.domain.config import Document, Source
+from gitops_action.domain.errors import InvalidConfig
+from gitops_action.domain.metrics import judge
+
+
+def canary(**spec: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+        "service": {"port": 9898},
+        "provider": "replicas",
+        "analysis": {"interval": "30s", "threshold": 3, "maxWeight": 50, "stepWeight": 10},
+    }
+    body.update(spec)
+    return {
+        "apiVersion": "flagger.app/v1beta1",
+        "kind": "Canary",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": body,
+    }
+
+
+def template(**provider: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "flagger.app/v1beta1",
+        "kind": "MetricTemplate",
+        "metadata": {"name": "errors", "namespace": "test"},
+        "spec": {"provider": {"type": "prometheus", **provider}, "query": "up"},
+    }
+
+
+def load(*documents: dict[str, Any]) -> CanaryConfig:
+    return CanaryConfig.from_documents(
+        Document(Source("apps/canary.yaml", index + 1, 1), doc)
+        for index, doc in enumerate(documents)
+    )
+
+
+def _analysis(*metrics: dict[str, Any]) -> dict[str, Any]:
+    return {"interval": "30s", "maxWeight": 50, "stepWeight": 10, "metrics": list(metrics)}
+
+
+def test_deprecated_threshold_is_a_maximum_for_a_custom_metric() -> None:
+    metric = {"name": "errors", "templateRef": {"name": "errors"}, "threshold": 5}
+    (spec,) = load(canary(analysis=_analysis(metric)), template()).canaries
+    check = spec.analysis.metrics[0]
+    assert judge(check, 4.0).ok
+    assert judge(check, 5.0).ok
+    failed = judge(check, 6.0)
+    assert not failed.ok  # was dropped before: the check could never fail
+    assert "outside [-inf, 5]" in failed.message
+
+
+def test_deprecated_threshold_is_a_minimum_for_the_builtin_success_rate() -> None:
+    metric = {"name": "request-success-rate", "threshold": 99}
+    (spec,) = load(canary(analysis=_analysis(metric))).canaries
+    check = spec.analysis.metrics[0]
+    assert judge(check, 99.5).ok
+    assert not judge(check, 98.0).ok
+
+
+def test_threshold_range_wins_over_the_deprecated_threshold() -> None:
+    metric = {"name": "errors", "query": "up", "threshold": 1, "thresholdRange": {"max": 10}}
+    (spec,) = load(canary(analysis=_analysis(metric))).canaries
+    assert judge(spec.analysis.metrics[0], 5.0).ok
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"autoscalerRef": {"kind": "HorizontalPodAutoscaler", "name": "x"}}, "spec.autoscalerRef"),
+        ({"revertOnDeletion": True}, "spec.revertOnDeletion"),
+        ({"service": {"port": 80, "hosts": ["app.example"]}}, "spec.service.hosts"),
+        ({"service": {"port": 80, "gateways": ["public"]}}, "spec.service.gateways"),
+        ({"service": {"port": 80, "portName": "http"}}, "spec.service.portName"),
+        ({"service": {"port": 80, "portDiscovery": True}}, "spec.service.portDiscovery"),
+        (
+            {"analysis": {"interval": "1m", "iterations": 3, "match": [{"headers": {}}]}},
+            "spec.analysis.match",
+        ),
+        ({"ingressRef": {"name": "x"}}, "spec.ingressRef"),
+        ({"colour": "blue"}, "spec.colour"),
+    ],
+)
+def test_unhonoured_canary_fields_are_refused_by_name(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidConfig) as raised:
+        load(canary(**changes))
+    message = str(raised.value)
+    assert message.startswith("apps/canary.yaml: document 1 (Canary test/podinfo): ")
+    assert f"{field}: " in message
+    assert "refused" in message
+
+
+@pytest.mark.parametrize(
+    ("provider", "field"),
+    [
+        ({"secretRef": {"name": "prom-auth"}}, "spec.provider.secretRef"),
+        ({"insecureSkipVerify": True}, "spec.provider.insecureSkipVerify"),
+        ({"headers": {"X-Scope-OrgID": "team"}}, "spec.provider.headers"),
+    ],
+)
+def test_unhonoured_template_fields_are_refused_by_name(
+    provider: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidConfig, match=f"{field}: Flagger's .*refused"):
+        load(template(**provider))
+
+
+def test_every_refused_field_is_named_in_the_lists() -> None:
+    assert "autoscalerRef" in REFUSED["spec"] and "match" in REFUSED["analysis"]
+    assert {"hosts", "gateways", "portName", "portDiscovery"} <= REFUSED["service"]
+
+
+def test_a_default_provider_applies_to_canaries_without_spec_provider() -> None:
+    body = canary()
+    del body["spec"]["provider"]
+    documents = [Document(Source("apps/canary.yaml", 1, 1), body)]
+    chosen = ProviderDefault("replicas", "the default from --default-provider")
+    (spec,) = CanaryConfig.from_documents(documents, default_provider=chosen).canaries
+    assert spec.provider == "replicas"
+    with pytest.raises(InvalidConfig, match=r"provider kubernetes \(spec\.provider is not set"):
+        CanaryConfig.from_documents(documents)
