@@ -180,6 +180,14 @@ class AutomateReport:
         }
 
 
+class AutomateAborted(GitError):
+    """Git failed after planning (a push the server refused): `report` says what was planned."""
+
+    def __init__(self, cause: GitError, report: AutomateReport) -> None:
+        super().__init__(str(cause))
+        self.report = report
+
+
 @dataclass(frozen=True)
 class Setup:
     """The config as read on one head, and what it says about this run."""
@@ -241,21 +249,29 @@ class Automation:
             branch, first = self._checkout()
             setups = [first]
 
+            reports: list[AutomateReport] = []
+
             def attempt(number: int) -> AutomateReport:
                 if number:
                     workspace.sync(branch, depth=self.request.depth)
                     setups.append(self._setup(branch))
                 report = self._report(branch, setups[-1], number + 1)
+                reports.append(report)
                 if not report.suspended:
                     self._attempt(report, branch, setups[-1], scanner)
                 return report
 
-            report = retry_on_rejection(
-                attempt,
-                tries=self.request.tries,
-                jitter=self.jitter,
-                what=f"automate {workspace.url}",
-            )
+            try:
+                report = retry_on_rejection(
+                    attempt,
+                    tries=self.request.tries,
+                    jitter=self.jitter,
+                    what=f"automate {workspace.url}",
+                )
+            except GitError as error:
+                if not reports:
+                    raise
+                raise AutomateAborted(error, reports[-1]) from error
             report.notices.extend(scanner.notices)
             report.registry_requests = client.request_count
             report.git_fetches = workspace.fetches

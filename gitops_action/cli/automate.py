@@ -15,7 +15,12 @@ from pathlib import Path
 import click
 
 from gitops_action.adapters.registry import DEFAULT_RATE
-from gitops_action.app.automate import AutomateReport, AutomateRequest, Automation
+from gitops_action.app.automate import (
+    AutomateAborted,
+    AutomateReport,
+    AutomateRequest,
+    Automation,
+)
 from gitops_action.app.git_session import DEFAULT_TRIES
 from gitops_action.cli.output import (
     configure_logging,
@@ -178,7 +183,12 @@ def automate(  # noqa: PLR0917 - one parameter per option, as click passes them
         registry_rate=registry_rate or None,
         environ=dict(os.environ),
     )
-    report = Automation(request).run()
+    try:
+        report = Automation(request).run()
+    except AutomateAborted as aborted:
+        if output == "json":  # the report of what was planned, and why it stopped
+            click.echo(json.dumps({**aborted.report.as_record(), "error": str(aborted)}, indent=2))
+        raise
     if output == "json":
         click.echo(json.dumps(report.as_record(), indent=2))
     else:

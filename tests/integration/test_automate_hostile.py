@@ -228,3 +228,33 @@ def test_a_symlinked_update_path_never_rewrites_files_outside_the_clone(
     assert victim.read_text() == MANIFEST.format(name="link", image=image)
     assert result.code == 2, result.stderr
     assert "spec.update.path deploy: leaves the checkout" in result.stderr
+
+
+def test_a_push_the_server_refuses_still_prints_the_json_report(
+    paging_registry: PagingRegistry,
+    git_server: GitHttpServer,
+    git_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    image = f"{paging_registry.host}/hostile/refused"
+    paging_registry.set_tags("hostile/refused", ["a1", "a2"])
+    bare = git_server.create_repo("hostile-refused", {
+        "config.yaml": CONFIG.format(name="refused", image=image),
+        "app.yaml": MANIFEST.format(name="refused", image=image),
+    })  # fmt: skip
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'denied by branch protection' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    env = _env(git_env, tmp_path, git_server, paging_registry.host)
+
+    result = Cli(env).run(
+        "automate", "--repo", git_server.repo_url("hostile-refused", auth=False),
+        "--output", "json", check=1,
+    )  # fmt: skip
+
+    report = result.json()
+    assert report["pushed"] is False and len(report["commits"]) == 1
+    assert [p["selected"] for p in report["policies"]] == ["a2"]
+    assert "refused" in report["error"] or "rejected" in report["error"]
+    pushed = git_server.repos.read_file("hostile-refused", "app.yaml")
+    assert pushed == MANIFEST.format(name="refused", image=image)
