@@ -62,6 +62,12 @@ fi
 # first run on a machine compiles (about 30 s on 2 cores).
 tools/build.sh kustomize >/dev/null
 
+# The real Kubernetes control plane behind the cluster tests, the demo and
+# scripts/cluster.sh: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+# and etcd (tools/kube, k8s.io/kubernetes v1.35.4) and kwok (tools/kwok). A first build
+# on a new 2-core machine takes about 8 + 4 minutes (a progress line every 15 s).
+tools/build.sh kube kwok >/dev/null
+
 # The oracle (tools/oracle: Flux's version parsing, Masterminds semver, Go regexp and
 # text/template with Sprig) for the property tests in tests/unit/domain; a few seconds.
 tools/build.sh oracle >/dev/null
