@@ -36,11 +36,13 @@ VALID_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
         ("refs/tags/v1.2.3", "false", ("v1.2.3", SHA_TAG)),
         ("refs/tags/v3.0.0+build.7", "auto", ("v3.0.0", "latest", SHA_TAG)),
         ("refs/tags/v2.0.0-beta.2+exp.sha.5114f85", "auto", ("v2.0.0-beta.2", SHA_TAG)),
+        # current Flux (pkg/version v0.10.0+) reads CalVer and leading zeros as versions
+        ("refs/tags/01.2.3", "auto", ("01.2.3", "latest", SHA_TAG)),
+        ("refs/tags/v2025.07.03", "auto", ("v2025.07.03", "latest", SHA_TAG)),
         # not versions as Flux reads them: verbatim (sanitised), no latest on auto
         ("refs/tags/v1.2", "auto", ("v1.2", SHA_TAG)),
         ("refs/tags/V1.2.3", "auto", ("V1.2.3", SHA_TAG)),
         ("refs/tags/vv1.2.3", "auto", ("vv1.2.3", SHA_TAG)),
-        ("refs/tags/01.2.3", "auto", ("01.2.3", SHA_TAG)),
         # Flux stores each part in a uint64: larger numbers are not versions
         ("refs/tags/v18446744073709551616.0.0", "auto", ("v18446744073709551616.0.0", SHA_TAG)),
         ("refs/tags/release/2024", "auto", ("release-2024", SHA_TAG)),
@@ -171,7 +173,8 @@ def test_long_branch_names_are_cut_to_128() -> None:
         ("1.2.3-rc.1+b.2", "1.2.3-rc.1+b.2"),
         ("v1.2", None),
         ("V1.2.3", None),
-        ("01.2.3", None),
+        ("01.2.3", "1.2.3"),  # current Flux: leading zeros allowed
+        ("v2025.07.03", "2025.7.3"),
         ("20240101", None),
         ("1.2.3-01", None),
         ("vv1.2.3", None),
