@@ -49,6 +49,13 @@ from gitops_action.domain.errors import (
 from gitops_action.domain.redact import Redactor
 
 Line = Callable[[str], None]
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+"""Where the docker CLI finds plugins besides `$DOCKER_CONFIG/cli-plugins` (Linux)."""
 _PUSH_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
 
@@ -112,8 +119,7 @@ class DockerCli:
 
     def detect_builder(self) -> Builder:
         """buildx's current builder when the plugin answers; else the engine's BuildKit."""
-        code, _ = self._run(["buildx", "version"])
-        if code != 0:  # no plugin (an old CLI prints its usage, a new one an error)
+        if not self._has_buildx():
             return Builder(False)
         code, lines = self._run(["buildx", "inspect", "--bootstrap"])
         fields = _inspect_fields(lines)
@@ -182,6 +188,15 @@ class DockerCli:
         return found[-1]
 
     # -- helpers ---------------------------------------------------------
+    def _has_buildx(self) -> bool:
+        """The buildx plugin is where the docker CLI looks (a file check, no process)."""
+        config = docker_cli_config.read_config(self._config_dir)
+        extra = config.get("cliPluginsExtraDirs")
+        dirs = [self._config_dir / "cli-plugins", *map(Path, PLUGIN_DIRS)]
+        if isinstance(extra, list):
+            dirs += [Path(str(d)) for d in extra]
+        return any(os.access(d / "docker-buildx", os.X_OK) for d in dirs)
+
     def _secret_args(self, spec: BuildSpec) -> list[str]:
         args: list[str] = []
         for number, (secret_id, value) in enumerate(spec.options.secrets.items()):

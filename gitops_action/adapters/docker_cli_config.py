@@ -76,6 +76,11 @@ def secret_file(directory: Path, number: int, value: str) -> Path:
     return path
 
 
+def read_config(directory: Path) -> dict[str, Any]:
+    """The private config.json, as data."""
+    return _read_config(directory / "config.json")
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

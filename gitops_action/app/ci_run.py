@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -231,17 +232,20 @@ def _with_docker(
     """Builder, logins, one build naming every tag, the pushes; all in a private DOCKER_CONFIG."""
     with docker_cli_config.private_config(environ) as config_dir:
         cli = docker_build.DockerCli(environ, console.redact, config_dir)
-        builder = cli.detect_builder()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            detecting = pool.submit(cli.detect_builder)  # meanwhile, the logins
+            if plan.push and plan.login_hosts:
+                with phases.phase("registry login"):
+                    for host in plan.login_hosts:  # all of them before anything is pushed
+                        cli.login(host, plan.username, plan.password)
+                        console.info(f"logged in to {host} as {plan.username}")
+            phases.current = "builder"
+            builder = detecting.result()
         report.builder = builder.describe()
         console.info(f"building with {report.builder}")
         phases.current = "platform check"
         docker_build.check_platforms(plan.options.platforms, builder, plan.dockerfile)
         report.platform = ",".join(plan.options.platforms) or ",".join(builder.platforms[:1])
-        if plan.push and plan.login_hosts:
-            with phases.phase("registry login"):
-                for host in plan.login_hosts:  # all of them before anything is pushed
-                    cli.login(host, plan.username, plan.password)
-                    console.info(f"logged in to {host} as {plan.username}")
         spec = BuildSpec(
             context=plan.context_dir,
             dockerfile=plan.dockerfile,

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from gitops_action.adapters import github_env, secret_env
+from gitops_action.app import ci_output
 from gitops_action.app import ci_run as use_case
 from gitops_action.cli.output import output_option
 from gitops_action.domain.build_inputs import parse_push_mode
@@ -308,7 +309,7 @@ def run(
         report_status=report_status,
         dry_run=dry_run,
     )
-    console = use_case.Console(lambda line: click.echo(line, err=True), redact)
+    console = ci_output.Console(lambda line: click.echo(line, err=True), redact)
     report = use_case.run(options, environ, console)
     if output == "json":
         click.echo(redact(json.dumps(report.as_record(), indent=2)))
