@@ -130,6 +130,8 @@ def sync(
                 try:
                     _execute(runs, result)
                 except KubeApiError as error:
+                    if not result.applied:
+                        raise  # nothing written yet: not part-way
                     raise SyncPartlyApplied(error, result) from error
     return result
 
@@ -139,7 +141,7 @@ class SyncPartlyApplied(KubeApiError):
 
     def __init__(self, cause: KubeApiError, result: SyncResult) -> None:
         self.result = result
-        done = ", ".join(item.display for item in result.applied) or "nothing"
+        done = ", ".join(item.display for item in result.applied)
         super().__init__(f"{cause}; applied before the failure: {done}")
 
 

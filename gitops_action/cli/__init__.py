@@ -51,6 +51,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "gitops_action.cli.reconcile:reconcile",
         "One CronJob run: automate, then sync, then canary; under a Lease.",
     ),
+    "status": LazyCommand(
+        "gitops_action.cli.status:status",
+        "The last reconcile's phases and Flux Kustomizations (like flux get kustomizations).",
+    ),
     "install": LazyCommand(
         "gitops_action.cli.install:install",
         "Render the in-cluster CronJob, ServiceAccount and least-privilege RBAC.",

@@ -24,21 +24,32 @@ Examples:
   gitops-action sync cluster --kubeconfig ~/.kube/kind --context kind-dev --no-prune
 
 \b
-Reads *.yaml/*.yml recursively (kustomization.yaml resources: lists are
-followed; other kustomize features are refused). Flux image automation and
-Flagger kinds are configuration: skipped, never applied. Objects are applied
+PATH is the cluster path of a Flux repository (flux bootstrap --path) or any
+directory of manifests. It is built with real kustomize as Flux does (a
+kustomization.yaml is generated where there is none); every Flux
+Kustomization in the build is followed: its path built with its patches,
+images, components, targetNamespace, postBuild substitution, applied after
+its dependsOn are ready, with its own inventory (prune never touches another
+Kustomization's objects). flux-system/gotk-components.yaml (Flux's own
+controllers) is left out unless --include-flux-components. Flux, image
+automation and Flagger kinds are configuration: never applied. Objects are applied
 with server-side apply (field manager gitops-action), Namespaces and CRDs
 first; unchanged objects are not written at all. Objects that left git are
-pruned if sync applied them (inventory ConfigMap, --inventory). Deployments,
-StatefulSets, DaemonSets and Jobs are waited for up to --timeout. The tool's
+pruned if sync applied them (inventory ConfigMap, --inventory). For a plain
+path, Deployments, StatefulSets, DaemonSets and Jobs are waited for up to
+--timeout; a Flux Kustomization waits as Flux does (wait: true, every object;
+healthChecks, those; its own timeout), with kstatus rules. The tool's
 own install render (the directory of a file with objects labelled
 app.kubernetes.io/name: gitops-action, as `install --export` writes it) is
 left out and its objects are never pruned, unless --include-install.
 
 \b
-Exit codes: 0 synced and healthy; 1 a workload is unhealthy or timed out, or
-the API refused a request; 2 bad input (YAML, missing kind or name, unknown
-kind, bad flag: nothing applied); 3 bug. See docs/sync.md.
+Exit codes: 0 synced and healthy; 1 an object is unhealthy or timed out, a
+Kustomization was held back, or the API refused a request (the objects already
+applied are listed); 2 bad input anywhere in the tree (YAML, kustomize build,
+Flux field, dependsOn cycle, missing substituteFrom, unknown kind, bad flag:
+every problem named, nothing applied); 3 bug. See docs/sync.md and
+docs/migrate-from-flux.md.
 """
 
 

@@ -5,12 +5,14 @@ controllers are not applied."""
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 from testbed.gitenv import run_git
 from tests.e2e.support import APP, World, reconcile_ok
+from tests.integration.automate_support import CONSOLE
 
 # What `flux bootstrap github --path=cluster ...` commits (trimmed: the real
 # gotk-components.yaml holds Flux's CRDs and controllers; these stand for them).
@@ -137,4 +139,14 @@ def test_given_the_seed_repository_as_bootstrapped_when_a_release_is_pushed_then
         ("flux-system/flux-system", "applied", True)
     ]
     assert units[0]["revision"] == world.head()
+
+    # `gitops-action status` prints that table, as `flux get kustomizations` would.
+    shown = subprocess.run(
+        [str(CONSOLE), "status"], env=world.env, capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    header, row = shown.stdout.splitlines()
+    assert header.split() == ["NAME", "REVISION", "READY", "STATE", "MESSAGE"]
+    assert row.split()[:4] == ["flux-system/flux-system", world.head()[:12], "True", "applied"]
+    assert "sync ok" in shown.stderr
     assert APP in world.deployment().metadata.name

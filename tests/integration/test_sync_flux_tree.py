@@ -481,3 +481,34 @@ def test_a_missing_substitute_from_that_is_not_optional_is_named(
         "(in the tree or the cluster) and not optional"
     ) in result.stderr
     assert kube.writes() == 0
+
+
+def test_a_sync_failing_part_way_lists_what_it_had_applied(kube: Kube, tmp_path: Path) -> None:
+    ns = kube.namespace
+    write(
+        tmp_path,
+        "app/settings.yaml",
+        f"""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {{name: settings, namespace: {ns}}}
+        """,
+    )
+    write(
+        tmp_path,
+        "app/service.yaml",
+        f"""
+        apiVersion: v1
+        kind: Service
+        metadata: {{name: web, namespace: {ns}}}
+        spec:
+          selector: {{app: web}}
+          ports: [{{port: 80}}]
+        """,
+    )
+    kube.deny("patch", "services")
+    result = sync(kube, tmp_path / "app")
+    data = report(result, code=1)
+    assert data["error"].endswith(f"; applied before the failure: ConfigMap/{ns}/settings")
+    assert f"applied before the failure: ConfigMap/{ns}/settings" in result.stderr
+    assert get(kube, "v1", "ConfigMap", "settings", ns) is not None
