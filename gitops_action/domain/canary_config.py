@@ -21,6 +21,7 @@ Providers (``spec.provider``): ``kubernetes`` (blue/green: needs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -73,7 +74,7 @@ HONOURED: Final[Mapping[str, frozenset[str]]] = {
         {"provider", "targetRef", "service", "analysis", "canaryAnalysis",
          "progressDeadlineSeconds", "skipAnalysis", "suspend"}
     ),
-    "service": frozenset({"name", "port", "targetPort", "gatewayRefs"}),
+    "service": frozenset({"name", "port", "portName", "targetPort", "gatewayRefs"}),
     "analysis": frozenset(
         {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "iterations",
          "metrics", "webhooks"}
@@ -92,7 +93,7 @@ REFUSED: Final[Mapping[str, frozenset[str]]] = {
          "revertOnDeletion"}
     ),
     "service": frozenset(
-        {"portName", "portDiscovery", "appProtocol", "timeout", "hosts", "gateways",
+        {"portDiscovery", "appProtocol", "timeout", "hosts", "gateways",
          "delegation", "match", "rewrite", "retries", "headers", "trafficPolicy", "corsPolicy",
          "backends", "apex", "primary", "canary", "mirror", "mirrorWeight"}
     ),
@@ -241,6 +242,9 @@ class CanarySpec:
     skip_analysis: bool = False
     suspend: bool = False
     gateway_refs: tuple[GatewayRef, ...] = ()
+    port_name: str = "http"
+    """``spec.service.portName``: the name of the generated Services' port (Flagger's
+    default ``http``)."""
 
     @property
     def where(self) -> str:
@@ -364,6 +368,7 @@ def parse_canary(
     assert port is not None
     target_port = _port_or_name(service, "targetPort", port)
     service_name = service.string("name") or target
+    port_name = _port_name(service)
     gateway_refs = _gateway_refs(service, key.namespace)
     if provider == "gatewayapi:v1" and not gateway_refs:
         raise service.fail("gatewayRefs", f"required for {named}")
@@ -394,7 +399,21 @@ def parse_canary(
         skip_analysis=skip,
         suspend=spec.boolean("suspend"),
         gateway_refs=gateway_refs,
+        port_name=port_name,
     )
+
+
+_PORT_NAME: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")
+
+
+def _port_name(service: Fields) -> str:
+    """``portName``, an IANA service name as Kubernetes requires of a port name."""
+    name = service.string("portName") or "http"
+    if not _PORT_NAME.fullmatch(name) or "--" in name or name.isdigit():
+        raise service.fail(
+            "portName", f"{name!r} is not a port name (lowercase letters, digits, '-', 1-15)"
+        )
+    return name
 
 
 def _analysis(fields: Fields, namespace: str) -> Analysis:

@@ -107,7 +107,7 @@ def _service(spec: CanarySpec, name: str, selector: Mapping[str, str]) -> dict[s
             "selector": dict(selector),
             "ports": [
                 {
-                    "name": "http",
+                    "name": spec.port_name,
                     "port": spec.port,
                     "targetPort": spec.target_port,
                     "protocol": "TCP",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gitops_action.domain.canary_config import REFUSED, CanaryConfig, ProviderDefault
+from gitops_action.domain.canary_objects import services
 from gitops_action.domain.config import Document, Source
 from gitops_action.domain.errors import InvalidConfig
 from gitops_action.domain.metrics import judge
@@ -81,7 +82,6 @@ def test_threshold_range_wins_over_the_deprecated_threshold() -> None:
         ({"revertOnDeletion": True}, "spec.revertOnDeletion"),
         ({"service": {"port": 80, "hosts": ["app.example"]}}, "spec.service.hosts"),
         ({"service": {"port": 80, "gateways": ["public"]}}, "spec.service.gateways"),
-        ({"service": {"port": 80, "portName": "http"}}, "spec.service.portName"),
         ({"service": {"port": 80, "portDiscovery": True}}, "spec.service.portDiscovery"),
         (
             {"analysis": {"interval": "1m", "iterations": 3, "match": [{"headers": {}}]}},
@@ -117,7 +117,30 @@ def test_unhonoured_template_fields_are_refused_by_name(
 
 def test_every_refused_field_is_named_in_the_lists() -> None:
     assert "autoscalerRef" in REFUSED["spec"] and "match" in REFUSED["analysis"]
-    assert {"hosts", "gateways", "portName", "portDiscovery"} <= REFUSED["service"]
+    assert {"hosts", "gateways", "portDiscovery"} <= REFUSED["service"]
+    assert "portName" not in REFUSED["service"]  # honoured
+
+
+def test_port_name_names_the_generated_services_port() -> None:
+    (spec,) = load(canary(service={"port": 9898, "portName": "grpc-web"})).canaries
+    ports = [service["spec"]["ports"][0] for service in services(spec, _target())]
+    assert [port["name"] for port in ports] == ["grpc-web"] * 3
+    (default,) = load(canary()).canaries
+    assert services(default, _target())[0]["spec"]["ports"][0]["name"] == "http"
+    with pytest.raises(InvalidConfig, match=r"spec\.service\.portName: 'Web_1' is not a port"):
+        load(canary(service={"port": 9898, "portName": "Web_1"}))
+
+
+def _target() -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "podinfo", "namespace": "test"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "podinfo"}},
+            "template": {"metadata": {"labels": {"app": "podinfo"}}, "spec": {}},
+        },
+    }
 
 
 def test_a_default_provider_applies_to_canaries_without_spec_provider() -> None:
