@@ -1,9 +1,10 @@
 """`reconcile` against real services: a bump run, then idle runs (DESIGN §6).
 
 Services (started in this process, as the tests start them): Distribution 2.8
-with htpasswd, smart-HTTP git with Basic auth, and the Kubernetes API stand-in
-(tests/kubeapi: a stand-in, not a real API server; its request counters give
-the write counts).
+with htpasswd, smart-HTTP git with Basic auth, and a real Kubernetes control
+plane (testbed/kube_cluster.py, kube-apiserver v1.35.4 with kwok nodes); the
+write counts are the API server's own, read from its audit log for the tool's
+ServiceAccount.
 
 1. **New tag to bump commit**: a tag is pushed to the registry, then ONE
    `reconcile` run: the time from the tag push to the run's end, by which the
@@ -32,11 +33,11 @@ from common import GITOPS
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.kubeapi.fixtures import StandInKube  # noqa: E402
-from tests.kubeapi.server import KubeApiServer  # noqa: E402
-
+from testbed.audit import AuditLog  # noqa: E402
 from testbed.git_server import GitHttpServer  # noqa: E402
 from testbed.gitenv import git_env  # noqa: E402
+from testbed.kube import Kube  # noqa: E402
+from testbed.kube_cluster import ControlPlane  # noqa: E402
 from testbed.process import start_with_port_retry  # noqa: E402
 from testbed.registry import RegistryService  # noqa: E402
 from tests.integration.automate_support import cli_env, seed_files  # noqa: E402
@@ -78,15 +79,16 @@ def main() -> None:
         base = git_env(tmp / "home")
         registry = start_with_port_retry(lambda: RegistryService(tmp / "registry"))
         git = start_with_port_retry(lambda: GitHttpServer(tmp / "git", base))
-        api = KubeApiServer().start()
+        plane = ControlPlane(tmp / "cluster").start()
         (tmp / "kube").mkdir()
-        kube = StandInKube(api, tmp / "kube")
+        kube = Kube(plane.kubeconfig, tmp / "kube", audit=AuditLog(plane.audit_log),
+                    proxy=None, ca=str(plane.pki.ca.cert))  # fmt: skip
         kube.setup()
         try:
             bench(args.runs, tmp, base, registry, git, kube)
         finally:
             kube.teardown()
-            api.stop()
+            plane.stop()
             git.stop()
             registry.stop()
 
@@ -97,7 +99,7 @@ def bench(
     base: dict[str, str],
     registry: RegistryService,
     git: GitHttpServer,
-    kube: StandInKube,
+    kube: Kube,
 ) -> None:
     repo = "bench-rec/app"
     registry.push_image(repo, "v1.0.0")

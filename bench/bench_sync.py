@@ -2,12 +2,14 @@
 (DESIGN.md §6: sync of unchanged objects makes zero writes).
 
 Both tools apply the same 500 objects (300 ConfigMaps, 100 Services, 100
-Deployments; each tool in its own namespace) to one Kubernetes API stand-in
-(tests/kubeapi, started in this process), first once to create them, then
-`--runs` times unchanged, interleaved. Per run: wall time of the whole command
-(process start included), and the write and read calls the stand-in counted.
-kubectl keeps its discovery cache between runs (its normal behaviour), so its
-reads are its steady state.
+Deployments; each tool in its own namespace) to one real API server (the
+testbed control plane, kube-apiserver v1.35.4, started here), first once to
+create them, then `--runs` times unchanged, interleaved. kubectl is built from
+the same Kubernetes release (tools/kube). Per run: wall time of the whole
+command (process start included), and the write and read calls the API
+server's audit log recorded for that tool's user (each tool has a client
+certificate of its own). kubectl keeps its discovery cache between runs (its
+normal behaviour), so its reads are its steady state.
 
     .venv/bin/python bench/bench_sync.py [--runs 3] [--objects 500]
 """
@@ -27,9 +29,9 @@ from common import GITOPS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.kubeapi.server import KubeApiServer
-
-KUBECTL = "/usr/bin/kubectl"
+from testbed.audit import AuditLog
+from testbed.go_tools import program
+from testbed.kube_cluster import ControlPlane
 
 
 def configmap(i: int, ns: str) -> str:
@@ -96,19 +98,16 @@ def make_tree(root: Path, ns: str, objects: int) -> None:
         (root / f"part-{part}.yaml").write_text("---\n".join(docs[part::10]))
 
 
-def run(server: KubeApiServer, argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(wall seconds, write calls, read calls) of one command."""
-    with server.standin.lock:
-        server.standin.recorder.reset()
+def run(audit: AuditLog, user: str, argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """(wall seconds, write calls, read calls) of one command, as the API server logged them."""
+    audit.mark()
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{argv[0]} failed ({done.returncode}):\n{done.stderr}")
-    with server.standin.lock:
-        writes = len(server.standin.recorder.writes())
-        reads = len(server.standin.recorder.reads())
-    return wall, writes, reads
+    requests = audit.requests(user)
+    return wall, sum(r.is_write for r in requests), sum(r.is_read for r in requests)
 
 
 def main() -> None:
@@ -116,36 +115,37 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--objects", type=int, default=500)
     args = parser.parse_args()
-    server = KubeApiServer().start()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            work = Path(tmp)
-            kubeconfig = server.write_kubeconfig(work / "kubeconfig")
-            env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        plane = ControlPlane(work / "cluster").start()
+        try:
+            audit = AuditLog(plane.audit_log)
+            kubectl = str(program("kube", "kubectl"))
             make_tree(work / "gitops", "bench-gitops", args.objects)
             make_tree(work / "kubectl", "bench-kubectl", args.objects)
-            commands = {
-                "gitops-action sync": [GITOPS, "sync", str(work / "gitops"), "--timeout", "30s"],
-                "kubectl apply --server-side": [
-                    KUBECTL,
-                    "apply",
-                    "--server-side",
-                    "-R",
-                    "-f",
-                    str(work / "kubectl"),
-                    "--cache-dir",
-                    str(work / "kubectl-cache"),
-                ],
+            commands: dict[str, tuple[str, list[str]]] = {
+                "gitops-action sync": (
+                    "bench-gitops",
+                    [GITOPS, "sync", str(work / "gitops"), "--timeout", "120s"],
+                ),
+                "kubectl apply --server-side": (
+                    "bench-kubectl",
+                    [kubectl, "apply", "--server-side", "-R", "-f", str(work / "kubectl"),
+                     "--cache-dir", str(work / "kubectl-cache")],
+                ),
+            }  # fmt: skip
+            envs = {
+                user: {**os.environ, "KUBECONFIG": str(plane.user_kubeconfig(user))}
+                for user, _ in commands.values()
             }
-            for argv in commands.values():  # create everything (and warm caches)
-                run(server, argv, env)
-            server.standin.controllers.tick()
+            for user, argv in commands.values():  # create everything (and warm caches)
+                run(audit, user, argv, envs[user])
             samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in commands}
             for _ in range(args.runs):
-                for name, argv in commands.items():
-                    samples[name].append(run(server, argv, env))
-    finally:
-        server.stop()
+                for name, (user, argv) in commands.items():
+                    samples[name].append(run(audit, user, argv, envs[user]))
+        finally:
+            plane.stop()
     report(samples, args.objects)
 
 

@@ -242,6 +242,11 @@ class ControlPlane:
     def _component_kubeconfig(self, name: str, user: str) -> Path:
         return self._kubeconfig(name, self.pki.issue(name, user, org="system:masters"))
 
+    def user_kubeconfig(self, user: str) -> Path:
+        """A kubeconfig for `user` (client certificate, system:masters), counted in the
+        audit log under that name (benchmarks give each tool its own)."""
+        return self._kubeconfig(user, self.pki.issue(user, user, org="system:masters"))
+
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.pki.ca.cert))
         context.load_cert_chain(str(self.admin.cert), str(self.admin.key))
