@@ -8,6 +8,10 @@ long sync or canary wait never lets it lapse; a run shorter than that (every
 idle run) makes no renewal at all. `release` hands it back with one more
 write, so the next run need not wait for it to expire.
 
+With a `deadline` (reconcile's `--deadline`) every claim is cut to end by it
+and renewal stops there (`expired`): a run stuck on a slow peer can never keep
+the Lease, and so every later run, past its own deadline.
+
 A renewal refused with a 409 means another run took the Lease over (ours had
 lapsed: the process stalled longer than the duration). `lost` is then set and
 the run stops before its next phase.
@@ -16,7 +20,9 @@ the run stops before its next phase.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -61,11 +67,17 @@ class LeaseKeeper:
         duration: int = DEFAULT_DURATION,
         labels: Mapping[str, str] | None = None,
         now: Now = utc_now,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.kube = kube
         self.namespace = namespace
         self.identity = identity
         self.duration = duration
+        self.deadline = deadline
+        """`clock()` time past which the run holds no Lease (None: no deadline)."""
+        self.clock = clock
+        self.expired = False
         self.labels = dict(labels or {})
         self.now = now
         self.lost = False
@@ -86,10 +98,13 @@ class LeaseKeeper:
             decision = decide(state, self.identity, now)
             if decision.verdict is Verdict.HELD:
                 return decision
+            claim = self._claim()
+            if claim <= 0:
+                return Decision(Verdict.HELD, decision.holder, decision.until)
             body = lease_body(
                 self.namespace,
                 self.identity,
-                self.duration,
+                claim,
                 now,
                 previous=state,
                 labels=self.labels,
@@ -127,11 +142,16 @@ class LeaseKeeper:
         with self._lock:
             if self._live is None or self.lost:
                 return False
+            claim = self._claim()
+            if claim <= 0:
+                self.expired = True
+                log.error("the run's deadline passed: the lease is not renewed; stopping")
+                return False
             state = LeaseState.from_object(self._live)
             body = lease_body(
                 self.namespace,
                 self.identity,
-                self.duration,
+                claim,
                 self.now(),
                 previous=state,
                 labels=self.labels,
@@ -147,6 +167,15 @@ class LeaseKeeper:
                 return True
             self.renewals += 1
             return True
+
+    def _claim(self) -> int:
+        """Seconds the next claim lasts: the duration, cut so it ends by the deadline."""
+        if self.deadline is None:
+            return self.duration
+        return min(self.duration, math.floor(self.deadline - self.clock()))
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and self.clock() >= self.deadline
 
     def stop_renewing(self) -> None:
         self._stop.set()

@@ -88,6 +88,8 @@ class ReconcileRequest:
     target_namespace: str = "default"
     sync_timeout: float = 120.0
     lease_duration: int = DEFAULT_DURATION
+    deadline: float | None = None
+    """Seconds after its start past which the run holds no Lease and starts no phase."""
     depth: int = DEFAULT_CLONE_DEPTH
     tries: int = DEFAULT_TRIES
     insecure_registries: tuple[str, ...] = ()
@@ -215,6 +217,7 @@ class Reconcile:
                 request.identity,
                 duration=request.lease_duration,
                 labels=INSTALL_LABELS,
+                deadline=None if request.deadline is None else time.monotonic() + request.deadline,
             )
             with in_phase("lease"):
                 report.lease = keeper.acquire()
@@ -243,6 +246,11 @@ class Reconcile:
                 result.skipped = True
                 result.code = FAILED
                 result.error = "the lease was taken over by another run"
+                continue
+            if keeper.past_deadline() or keeper.expired:
+                result.skipped = True
+                result.code = FAILED
+                result.error = f"the run's deadline ({self.request.deadline:g}s) passed"
                 continue
             with in_phase(name), self._boundary(result):
                 body(result)

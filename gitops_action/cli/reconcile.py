@@ -101,6 +101,14 @@ def identity(environ: dict[str, str]) -> str:
 @allow_cluster_admin_option()
 @env_option("--sync-timeout", envvar="GITOPS_SYNC_TIMEOUT", default="2m", show_default=True)
 @env_option(
+    "--deadline",
+    envvar="GITOPS_DEADLINE",
+    default="15m",
+    show_default=True,
+    help="The run's own deadline: past it the Lease is neither held nor renewed and no "
+    "phase starts (keep it under the CronJob's activeDeadlineSeconds, 20m).",
+)
+@env_option(
     "--lease-duration",
     envvar="GITOPS_LEASE_DURATION",
     type=click.IntRange(5),
@@ -145,6 +153,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
     default_provider: str | None,
     allow_cluster_admin_changes: bool,
     sync_timeout: str,
+    deadline: str,
     lease_duration: int,
     tries: int,
     insecure_registries: tuple[str, ...],
@@ -173,6 +182,7 @@ def reconcile(  # noqa: PLR0917 - one parameter per option, as click passes them
         allow_cluster_admin_changes=allow_cluster_admin_changes,
         target_namespace=target_namespace,
         sync_timeout=_duration(sync_timeout, "--sync-timeout"),
+        deadline=_duration(deadline, "--deadline"),
         lease_duration=lease_duration,
         tries=tries,
         insecure_registries=insecure_registries,
