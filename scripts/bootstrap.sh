@@ -39,6 +39,8 @@ if [ "$(readlink "$plugins/docker-buildx" 2>/dev/null)" != "$buildkit_bin/buildx
   $sudo ln -sfn "$buildkit_bin/buildx" "$plugins/docker-buildx"
   echo "bootstrap: docker buildx plugin linked into $plugins" >&2
 fi
+# act (nektos/act, tools/act): runs action.yml under a real workflow engine in the tests
+nice -n 10 tools/build.sh act >/dev/null
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
