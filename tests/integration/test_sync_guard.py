@@ -113,3 +113,21 @@ def test_an_alias_bomb_or_deep_nesting_is_an_input_error_naming_the_file(
     result = run_sync(kube, root, timeout=60)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "deep.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_kustomize_resources_outside_the_repository_are_refused(kube: Kube, tmp_path: Path) -> None:
+    """Issue 14, item 7 (paths leave the checkout): `../` and absolute resources out of the repo."""
+    root = example_tree(kube, tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "cm.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\n"
+        f"  namespace: {kube.namespace}\ndata:\n  secret: from-outside\n"
+    )
+    for resource in ("../outside/cm.yaml", str(outside / "cm.yaml")):
+        write(root, "kustomization.yaml", f"resources:\n  - deployment.yaml\n  - {resource}\n")
+        kube.reset_counters()
+        result = run_sync(kube, root, timeout=60)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+        assert kube.writes() == 0
