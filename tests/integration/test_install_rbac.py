@@ -96,7 +96,10 @@ def test_reconcile_runs_with_the_install_s_own_token_and_no_more_rights(
     s = setup("rbac", registry, git_server, kube, git_env, tmp_path)
     render = subprocess.run(
         [str(CONSOLE), "install", "--export", "--repo", s.url, "--namespace", tool,
-         "--target-namespace", app],
+         "--target-namespace", app,
+         # The seed tutorial's Deployment sets no securityContext: Pod Security
+         # `restricted` (the default) would rightly keep its pods from being created.
+         "--pod-security", "baseline"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     _apply_render(kube, render, tmp_path)
