@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from gitops_action.adapters.yaml_limits import MAX_STREAM_BYTES, check_size
 from gitops_action.domain.errors import InvalidManifest
 from gitops_action.domain.markers import ObjectRef, ScalarSpan, ScalarStyle
 
@@ -81,6 +82,7 @@ def scan_scalars(file: str, text: str) -> list[ScalarSpan]:
     """
     import yaml
 
+    check_size(file, text, limit=MAX_STREAM_BYTES)  # a marked file is read whole
     shift = 1 if text.startswith(_BOM) else 0
     body = text[shift:]
     try:

@@ -63,3 +63,13 @@ def test_an_alias_bomb_next_to_a_marker_is_updated_without_expanding(tmp_path: P
     done = _update(tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "bomb.yaml").read_text().startswith(f"image: example.com/app:v2 {MARKER}")
+
+
+def test_a_marked_file_over_the_size_limit_is_an_input_error(tmp_path: Path) -> None:
+    filler = "# " + "x" * 1021 + "\n"
+    (tmp_path / "huge.yaml").write_text(
+        f"image: example.com/app:v1 {MARKER}\n" + filler * (64 * 1024 + 1)
+    )
+    done = _update(tmp_path, "--strict")
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "huge.yaml" in done.stderr and "larger than the limit" in done.stderr
