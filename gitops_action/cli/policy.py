@@ -25,6 +25,7 @@ from gitops_action.domain.policies import (
     parse_order,
     select_tag,
 )
+from gitops_action.domain.untrusted import shown
 
 _EPILOG = """\b
 Examples:
@@ -157,6 +158,9 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", errors="surrogateescape")
 
 
+EXPLAIN_LIMIT = 200
+
+
 def _explain(selection: Selection) -> None:
     """Every decision on stderr, aligned, in input order."""
     parts = [selection.policy.describe()]
@@ -170,12 +174,9 @@ def _explain(selection: Selection) -> None:
     width = min(max((len(d.tag) for d in selection.decisions), default=0), 48)
     for decision in selection.decisions:
         status = "selected" if decision.selected else "kept" if decision.kept else "dropped"
-        shown = (
-            decision.tag
-            if decision.value == decision.tag
-            else (f"{decision.tag} (value {decision.value!r})")
-        )
+        tag = shown(decision.tag, EXPLAIN_LIMIT)  # stdin text: escaped, never raw
+        text = tag if decision.value == decision.tag else f"{tag} (value {decision.value!r})"
         reason = "" if decision.selected else f"  {decision.reason}"
-        lines.append(f"  {status:<8}  {shown:<{width}}{reason}".rstrip())
+        lines.append(f"  {status:<8}  {text:<{width}}{reason}".rstrip())
     sys.stderr.buffer.write(_encode("\n".join(lines) + "\n"))
     sys.stderr.flush()
