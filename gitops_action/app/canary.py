@@ -71,7 +71,7 @@ from gitops_action.domain.canary_objects import (
     images_of,
     primary_deployment,
     revision_of,
-    route_weights,
+    route_current,
     services,
     status_config_map,
     status_name,
@@ -409,7 +409,7 @@ class _Runner:
         spec = self.spec
         live = self.cluster.get(HTTP_ROUTES, spec.key.namespace, spec.apex)
         wanted = http_route(spec, weight)
-        if live is not None and route_weights(live) == route_weights(wanted):
+        if route_current(live, wanted):
             return
         self.cluster.apply(wanted)
 

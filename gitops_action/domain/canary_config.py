@@ -74,7 +74,7 @@ HONOURED: Final[Mapping[str, frozenset[str]]] = {
         {"provider", "targetRef", "service", "analysis", "canaryAnalysis",
          "progressDeadlineSeconds", "skipAnalysis", "suspend"}
     ),
-    "service": frozenset({"name", "port", "portName", "targetPort", "gatewayRefs"}),
+    "service": frozenset({"name", "port", "portName", "targetPort", "gatewayRefs", "hosts"}),
     "analysis": frozenset(
         {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "iterations",
          "metrics", "webhooks"}
@@ -93,7 +93,7 @@ REFUSED: Final[Mapping[str, frozenset[str]]] = {
          "revertOnDeletion"}
     ),
     "service": frozenset(
-        {"portDiscovery", "appProtocol", "timeout", "hosts", "gateways",
+        {"portDiscovery", "appProtocol", "timeout", "gateways",
          "delegation", "match", "rewrite", "retries", "headers", "trafficPolicy", "corsPolicy",
          "backends", "apex", "primary", "canary", "mirror", "mirrorWeight"}
     ),
@@ -245,6 +245,8 @@ class CanarySpec:
     port_name: str = "http"
     """``spec.service.portName``: the name of the generated Services' port (Flagger's
     default ``http``)."""
+    hosts: tuple[str, ...] = ()
+    """``spec.service.hosts``: the HTTPRoute's hostnames (``gatewayapi:v1`` only)."""
 
     @property
     def where(self) -> str:
@@ -369,6 +371,7 @@ def parse_canary(
     target_port = _port_or_name(service, "targetPort", port)
     service_name = service.string("name") or target
     port_name = _port_name(service)
+    hosts = _hosts(service, provider)
     gateway_refs = _gateway_refs(service, key.namespace)
     if provider == "gatewayapi:v1" and not gateway_refs:
         raise service.fail("gatewayRefs", f"required for {named}")
@@ -400,7 +403,26 @@ def parse_canary(
         suspend=spec.boolean("suspend"),
         gateway_refs=gateway_refs,
         port_name=port_name,
+        hosts=hosts,
     )
+
+
+_HOSTNAME: Final = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _hosts(service: Fields, provider: str) -> tuple[str, ...]:
+    """``hosts`` as Flagger's Gateway API router uses them: the HTTPRoute's hostnames."""
+    hosts = service.string_list("hosts") or ()
+    if hosts and provider != "gatewayapi:v1":
+        raise service.fail(
+            "hosts", f"used only by the gatewayapi:v1 router here (provider {provider}); refused"
+        )
+    for index, host in enumerate(hosts):
+        if not _HOSTNAME.fullmatch(host) or len(host) > 253:
+            raise service.fail(f"hosts[{index}]", f"{host!r} is not a hostname")
+    return tuple(hosts)
 
 
 _PORT_NAME: Final = re.compile(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")

@@ -118,8 +118,9 @@ def _service(spec: CanarySpec, name: str, selector: Mapping[str, str]) -> dict[s
 
 
 def http_route(spec: CanarySpec, weight: int) -> dict[str, Any]:
-    """The HTTPRoute of ``gatewayapi:v1``: primary and canary backends at 100-w / w."""
-    return {
+    """The HTTPRoute of ``gatewayapi:v1``: primary and canary backends at 100-w / w,
+    for ``spec.service.hosts`` as its hostnames (as Flagger's router)."""
+    route: dict[str, Any] = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
         "metadata": {
@@ -141,6 +142,19 @@ def http_route(spec: CanarySpec, weight: int) -> dict[str, Any]:
             ],
         },
     }
+    if spec.hosts:
+        route["spec"]["hostnames"] = list(spec.hosts)
+    return route
+
+
+def route_current(live: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bool:
+    """Whether the live HTTPRoute already has the wanted weights and hostnames."""
+    if live is None:
+        return False
+    hosts = (live.get("spec") or {}).get("hostnames") or []
+    return route_weights(live) == route_weights(wanted) and hosts == (
+        wanted["spec"].get("hostnames") or []
+    )
 
 
 def route_weights(route: Mapping[str, Any]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gitops_action.domain.canary_config import REFUSED, CanaryConfig, ProviderDefault
-from gitops_action.domain.canary_objects import services
+from gitops_action.domain.canary_objects import http_route, route_weights, services
 from gitops_action.domain.config import Document, Source
 from gitops_action.domain.errors import InvalidConfig
 from gitops_action.domain.metrics import judge
@@ -117,8 +117,22 @@ def test_unhonoured_template_fields_are_refused_by_name(
 
 def test_every_refused_field_is_named_in_the_lists() -> None:
     assert "autoscalerRef" in REFUSED["spec"] and "match" in REFUSED["analysis"]
-    assert {"hosts", "gateways", "portDiscovery"} <= REFUSED["service"]
+    assert {"gateways", "portDiscovery"} <= REFUSED["service"]
     assert "portName" not in REFUSED["service"]  # honoured
+    assert "hosts" not in REFUSED["service"]  # honoured by the gatewayapi:v1 router
+
+
+def test_hosts_become_the_httproute_hostnames_on_gatewayapi() -> None:
+    service = {"port": 9898, "hosts": ["app.example.com", "*.preview.example.com"]}
+    refs = {"gatewayRefs": [{"name": "public", "namespace": "gateway"}]}
+    (spec,) = load(canary(provider="gatewayapi:v1", service={**service, **refs})).canaries
+    route = http_route(spec, 25)
+    assert route["spec"]["hostnames"] == ["app.example.com", "*.preview.example.com"]
+    assert route_weights(route) == {"podinfo-primary": 75, "podinfo-canary": 25}
+    (plain,) = load(canary(provider="gatewayapi:v1", service={"port": 9898, **refs})).canaries
+    assert "hostnames" not in http_route(plain, 0)["spec"]
+    with pytest.raises(InvalidConfig, match=r"spec\.service\.hosts\[0\]: 'App_1' is not a"):
+        load(canary(provider="gatewayapi:v1", service={"port": 9898, "hosts": ["App_1"], **refs}))
 
 
 def test_port_name_names_the_generated_services_port() -> None:
