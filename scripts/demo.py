@@ -55,6 +55,7 @@ from testbed.dockerd import DockerEngine  # noqa: E402
 from testbed.git_server import GitHttpServer  # noqa: E402
 from testbed.gitenv import git_env, run_git  # noqa: E402
 from testbed.githubapi.runner import parse_file_command  # noqa: E402
+from testbed.go_tools import program  # noqa: E402
 from testbed.process import start_with_port_retry  # noqa: E402
 from testbed.registry import RegistryService  # noqa: E402
 
@@ -325,6 +326,8 @@ class Demo:
             "DOCKER_CONFIG": str(docker_config),
             "KUBECONFIG": str(self.kubeconfig),
             "GITOPS_NAMESPACE": self.tool_namespace,
+            # sync builds with kustomize at Flux's version, built by bootstrap (tools/).
+            "GITOPS_KUSTOMIZE": str(program("kustomize", "kustomize")),
             # A real cluster never sees the demo's pods healthy: do not wait the default 2m.
             "GITOPS_SYNC_TIMEOUT": "20s" if self.real_cluster else "30s",
         }
