@@ -401,14 +401,14 @@ class _Runner:
         for service in services(spec, target):
             self.cluster.apply_if_changed(service)
         if spec.provider == "gatewayapi:v1":
-            self._route(shape.weight)
+            self._route(shape.weight, ab=shape.target_scaled_up and status.phase in ANALYSING)
         replicas = canary_replicas(spec, shape.weight, base) if shape.target_scaled_up else 0
         self.cluster.scale(namespace, spec.target, replicas)
 
-    def _route(self, weight: int) -> None:
+    def _route(self, weight: int, *, ab: bool) -> None:
         spec = self.spec
         live = self.cluster.get(HTTP_ROUTES, spec.key.namespace, spec.apex)
-        wanted = http_route(spec, weight)
+        wanted = http_route(spec, weight, ab=ab)
         if route_current(live, wanted):
             return
         self.cluster.apply(wanted)

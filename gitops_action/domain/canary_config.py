@@ -77,7 +77,7 @@ HONOURED: Final[Mapping[str, frozenset[str]]] = {
     "service": frozenset({"name", "port", "portName", "targetPort", "gatewayRefs", "hosts"}),
     "analysis": frozenset(
         {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "iterations",
-         "metrics", "webhooks"}
+         "metrics", "webhooks", "match"}
     ),
     "metric": frozenset(
         {"name", "interval", "threshold", "thresholdRange", "query", "templateRef",
@@ -99,7 +99,7 @@ REFUSED: Final[Mapping[str, frozenset[str]]] = {
     ),
     "analysis": frozenset(
         {"mirror", "mirrorWeight", "stepWeightPromotion", "primaryReadyThreshold",
-         "canaryReadyThreshold", "alerts", "match", "sessionAffinity"}
+         "canaryReadyThreshold", "alerts", "sessionAffinity"}
     ),
     "metric": frozenset(),
     "webhook": frozenset({"muteAlert", "retries"}),
@@ -179,6 +179,15 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class HeaderMatch:
+    """One header condition of an A/B ``analysis.match`` item (Gateway API types)."""
+
+    name: str
+    type: str  # "Exact" or "RegularExpression"
+    value: str
+
+
+@dataclass(frozen=True)
 class Analysis:
     """``spec.analysis`` with Flagger's defaults applied."""
 
@@ -190,6 +199,9 @@ class Analysis:
     iterations: int | None = None
     metrics: tuple[MetricCheck, ...] = ()
     webhooks: tuple[Webhook, ...] = ()
+    match: tuple[tuple[HeaderMatch, ...], ...] = ()
+    """A/B testing: each item's headers must all match (items are ORed); requests
+    that match go to the canary while it is analysed."""
 
     @property
     def blue_green(self) -> bool:
@@ -382,6 +394,11 @@ def parse_canary(
         skip = True  # Flagger skips the analysis of a Canary that has none
     else:
         analysis = _analysis(analysis_fields, key.namespace)
+    if analysis.match and provider != "gatewayapi:v1":
+        raise spec.fail(
+            "analysis.match",
+            f"A/B testing is done by the gatewayapi:v1 router here, not {named}; refused",
+        )
     if not skip and provider == "kubernetes" and not analysis.blue_green:
         raise spec.fail("analysis.iterations", f"{named} is blue/green: set analysis.iterations")
     if not skip and not analysis.blue_green and not analysis.weights():
@@ -454,6 +471,9 @@ def _analysis(fields: Fields, namespace: str) -> Analysis:
         _metric(fields, index, item, namespace) for index, item in _items(fields, "metrics")
     )
     webhooks = tuple(_webhook(fields, index, item) for index, item in _items(fields, "webhooks"))
+    match = tuple(_match(item) for _index, item in _items(fields, "match"))
+    if match and iterations is None:
+        raise fields.fail("match", "A/B testing (match) needs analysis.iterations, as in Flagger")
     return Analysis(
         interval=interval.seconds if interval is not None else DEFAULT_INTERVAL,
         threshold=threshold,
@@ -463,7 +483,34 @@ def _analysis(fields: Fields, namespace: str) -> Analysis:
         iterations=iterations,
         metrics=metrics,
         webhooks=webhooks,
+        match=match,
     )
+
+
+_MATCH_KINDS: Final = {"exact": "Exact", "regex": "RegularExpression"}
+
+
+def _match(item: Fields) -> tuple[HeaderMatch, ...]:
+    """One ``analysis.match`` item: ``headers`` (exact or regex), as Flagger's
+    Gateway API router reads it; other conditions are refused by name."""
+    for key in item.data:
+        if key != "headers":
+            raise item.fail(str(key), f"Flagger's match {key} {_REFUSED} (headers only)")
+    headers = item.required_mapping("headers")
+    found: list[HeaderMatch] = []
+    for name in headers.data:
+        condition = headers.required_mapping(str(name))
+        kinds = [key for key in condition.data if key in _MATCH_KINDS]
+        others = [key for key in condition.data if key not in _MATCH_KINDS]
+        if others:
+            raise condition.fail(str(others[0]), f"{_REFUSED} (exact or regex only)")
+        if len(kinds) != 1:
+            raise headers.fail(str(name), "set exactly one of exact or regex")
+        value = condition.string(kinds[0], required=True)
+        found.append(HeaderMatch(str(name), _MATCH_KINDS[kinds[0]], value))
+    if not found:
+        raise item.fail("headers", "at least one header condition is needed")
+    return tuple(found)
 
 
 def _step_weights(fields: Fields) -> tuple[int, ...]:

@@ -117,9 +117,11 @@ def _service(spec: CanarySpec, name: str, selector: Mapping[str, str]) -> dict[s
     }
 
 
-def http_route(spec: CanarySpec, weight: int) -> dict[str, Any]:
+def http_route(spec: CanarySpec, weight: int, *, ab: bool = False) -> dict[str, Any]:
     """The HTTPRoute of ``gatewayapi:v1``: primary and canary backends at 100-w / w,
-    for ``spec.service.hosts`` as its hostnames (as Flagger's router)."""
+    for ``spec.service.hosts`` as its hostnames (as Flagger's router). With `ab`
+    (A/B testing while analysing), a first rule sends requests that match
+    ``analysis.match`` to the canary and the rest go to the primary."""
     route: dict[str, Any] = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
@@ -144,6 +146,18 @@ def http_route(spec: CanarySpec, weight: int) -> dict[str, Any]:
     }
     if spec.hosts:
         route["spec"]["hostnames"] = list(spec.hosts)
+    if ab and spec.analysis.match:
+        matches = [
+            {"headers": [{"type": h.type, "name": h.name, "value": h.value} for h in item]}
+            for item in spec.analysis.match
+        ]
+        backends = route["spec"]["rules"][0]["backendRefs"]
+        to_canary = [{**backends[0], "weight": 0}, {**backends[1], "weight": 100}]
+        to_primary = [{**backends[0], "weight": 100}, {**backends[1], "weight": 0}]
+        route["spec"]["rules"] = [
+            {"matches": matches, "backendRefs": to_canary},
+            {"backendRefs": to_primary},
+        ]
     return route
 
 
@@ -151,10 +165,26 @@ def route_current(live: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> 
     """Whether the live HTTPRoute already has the wanted weights and hostnames."""
     if live is None:
         return False
-    hosts = (live.get("spec") or {}).get("hostnames") or []
-    return route_weights(live) == route_weights(wanted) and hosts == (
-        wanted["spec"].get("hostnames") or []
-    )
+    return bool(_route_key(live) == _route_key(wanted))
+
+
+def _route_key(route: Mapping[str, Any]) -> Any:
+    """What the tool sets on an HTTPRoute, leaving out the API server's defaults."""
+    spec = route.get("spec") or {}
+    rules = []
+    for rule in spec.get("rules") or []:
+        headers = tuple(
+            tuple(
+                (h.get("name"), h.get("type", "Exact"), h.get("value"))
+                for h in match.get("headers") or []
+            )
+            for match in rule.get("matches") or []
+        )
+        weights = tuple(
+            (ref.get("name"), ref.get("weight", 1)) for ref in rule.get("backendRefs") or []
+        )
+        rules.append((tuple(h for h in headers if h), weights))
+    return (tuple(spec.get("hostnames") or []), tuple(rules))
 
 
 def route_weights(route: Mapping[str, Any]) -> dict[str, int]:

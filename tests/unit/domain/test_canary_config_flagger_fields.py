@@ -84,7 +84,13 @@ def test_threshold_range_wins_over_the_deprecated_threshold() -> None:
         ({"service": {"port": 80, "gateways": ["public"]}}, "spec.service.gateways"),
         ({"service": {"port": 80, "portDiscovery": True}}, "spec.service.portDiscovery"),
         (
-            {"analysis": {"interval": "1m", "iterations": 3, "match": [{"headers": {}}]}},
+            {
+                "analysis": {
+                    "interval": "1m",
+                    "iterations": 3,
+                    "match": [{"headers": {"x": {"exact": "a"}}}],
+                }
+            },
             "spec.analysis.match",
         ),
         ({"ingressRef": {"name": "x"}}, "spec.ingressRef"),
@@ -116,7 +122,8 @@ def test_unhonoured_template_fields_are_refused_by_name(
 
 
 def test_every_refused_field_is_named_in_the_lists() -> None:
-    assert "autoscalerRef" in REFUSED["spec"] and "match" in REFUSED["analysis"]
+    assert "autoscalerRef" in REFUSED["spec"] and "mirror" in REFUSED["analysis"]
+    assert "match" not in REFUSED["analysis"]  # A/B on gatewayapi:v1
     assert {"gateways", "portDiscovery"} <= REFUSED["service"]
     assert "portName" not in REFUSED["service"]  # honoured
     assert "hosts" not in REFUSED["service"]  # honoured by the gatewayapi:v1 router
@@ -166,3 +173,57 @@ def test_a_default_provider_applies_to_canaries_without_spec_provider() -> None:
     assert spec.provider == "replicas"
     with pytest.raises(InvalidConfig, match=r"provider kubernetes \(spec\.provider is not set"):
         CanaryConfig.from_documents(documents)
+
+
+GATEWAY = {"port": 9898, "gatewayRefs": [{"name": "public", "namespace": "gateway"}]}
+AB = {
+    "interval": "1m",
+    "iterations": 3,
+    "match": [
+        {"headers": {"x-canary": {"exact": "insider"}}},
+        {"headers": {"cookie": {"regex": "^(.*?;)?(canary=always)(;.*)?$"}}},
+    ],
+}
+
+
+def test_ab_match_on_gatewayapi_routes_matching_requests_to_the_canary() -> None:
+    (spec,) = load(canary(provider="gatewayapi:v1", service=GATEWAY, analysis=AB)).canaries
+    route = http_route(spec, 0, ab=True)
+    first, rest = route["spec"]["rules"]
+    assert first["matches"] == [
+        {"headers": [{"type": "Exact", "name": "x-canary", "value": "insider"}]},
+        {
+            "headers": [
+                {
+                    "type": "RegularExpression",
+                    "name": "cookie",
+                    "value": "^(.*?;)?(canary=always)(;.*)?$",
+                }
+            ]
+        },
+    ]
+    assert [ref["weight"] for ref in first["backendRefs"]] == [0, 100]
+    assert [ref["weight"] for ref in rest["backendRefs"]] == [100, 0]
+    assert len(http_route(spec, 0)["spec"]["rules"]) == 1  # not analysing: primary only
+
+
+@pytest.mark.parametrize(
+    ("analysis", "provider", "fragment"),
+    [
+        ({**AB, "iterations": None}, "gatewayapi:v1", "spec.analysis.match: A/B testing"),
+        (AB, "replicas", "spec.analysis.match: A/B testing is done by the gatewayapi:v1"),
+        (
+            {**AB, "match": [{"headers": {"x": {"prefix": "a"}}}]},
+            "gatewayapi:v1",
+            "match[0].headers.x.prefix: ",
+        ),
+        ({**AB, "match": [{"sourceLabels": {"a": "b"}}]}, "gatewayapi:v1", "sourceLabels"),
+    ],
+)
+def test_ab_match_refusals_are_named(
+    analysis: dict[str, Any], provider: str, fragment: str
+) -> None:
+    body = {key: value for key, value in analysis.items() if value is not None}
+    with pytest.raises(InvalidConfig) as raised:
+        load(canary(provider=provider, service=GATEWAY, analysis=body))
+    assert fragment in str(raised.value)
