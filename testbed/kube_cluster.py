@@ -64,8 +64,9 @@ _AUDIT_POLICY = {
     ],
 }
 
-# kwok's own "pod-fast" stages, plus one rule: a pod labelled NEVER_READY_LABEL
-# is scheduled and Running but never Ready (a rollout that never completes).
+# kwok's own "pod-fast" stages, plus two rules: a pod labelled NEVER_READY_LABEL is
+# scheduled and Running but never Ready (a rollout that never completes); one
+# labelled FAIL_LABEL fails at once (a Job that fails).
 _READY_STATUS = """\
 {{ $now := Now }}
 conditions:
@@ -96,45 +97,32 @@ phase: Running
 startTime: {{ $now | Quote }}
 """
 
-_COMPLETE_STATUS = """\
-{{ $now := Now }}
+
+def _terminated(code: int, reason: str, phase: str) -> str:
+    """kwok status template: every container exited with `code`, the pod in `phase`."""
+    return f"""\
+{{{{ $now := Now }}}}
 containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
+{{{{ range .spec.containers }}}}
+- image: {{{{ .image | Quote }}}}
+  name: {{{{ .name | Quote }}}}
   ready: false
   restartCount: 0
   started: false
   state:
     terminated:
-      exitCode: 0
-      finishedAt: {{ $now | Quote }}
-      reason: Completed
-      startedAt: {{ $now | Quote }}
-{{ end }}
-phase: Succeeded
+      exitCode: {code}
+      finishedAt: {{{{ $now | Quote }}}}
+      reason: {reason}
+      startedAt: {{{{ $now | Quote }}}}
+{{{{ end }}}}
+hostIP: {{{{ NodeIPWith .spec.nodeName | Quote }}}}
+phase: {phase}
 """
 
 
-_FAILED_STATUS = """\
-{{ $now := Now }}
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
-  restartCount: 0
-  started: false
-  state:
-    terminated:
-      exitCode: 1
-      finishedAt: {{ $now | Quote }}
-      reason: Error
-      startedAt: {{ $now | Quote }}
-{{ end }}
-hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-phase: Failed
-"""
+_COMPLETE_STATUS = _terminated(0, "Completed", "Succeeded")
+_FAILED_STATUS = _terminated(1, "Error", "Failed")
 
 
 def _stage(name: str, expressions: list[dict[str, Any]], nxt: dict[str, Any]) -> dict[str, Any]:
