@@ -26,8 +26,12 @@ EVENTS: Final = ResourceType("", "v1", "Event", "events", True)
 HTTP_ROUTES: Final = ResourceType(
     "gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", True
 )
+HPAS: Final = ResourceType(
+    "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True
+)
 _BY_KIND: Final = {
-    (r.api_version, r.kind): r for r in (DEPLOYMENTS, SERVICES, CONFIG_MAPS, EVENTS, HTTP_ROUTES)
+    (r.api_version, r.kind): r
+    for r in (DEPLOYMENTS, SERVICES, CONFIG_MAPS, EVENTS, HTTP_ROUTES, HPAS)
 }
 
 

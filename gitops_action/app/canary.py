@@ -39,6 +39,7 @@ from gitops_action.adapters.kube import connect
 from gitops_action.adapters.kube_canary import (
     CONFIG_MAPS,
     DEPLOYMENTS,
+    HPAS,
     HTTP_ROUTES,
     CanaryCluster,
 )
@@ -70,6 +71,7 @@ from gitops_action.domain.canary_objects import (
     http_route,
     images_of,
     primary_deployment,
+    primary_hpa,
     revision_of,
     route_current,
     services,
@@ -400,10 +402,24 @@ class _Runner:
             self.cluster.apply(primary_deployment(spec, target, base, revision_of(target)))
         for service in services(spec, target):
             self.cluster.apply_if_changed(service)
+        if spec.autoscaler is not None:
+            self._autoscaler()
         if spec.provider == "gatewayapi:v1":
             self._route(shape.weight, ab=shape.target_scaled_up and status.phase in ANALYSING)
         replicas = canary_replicas(spec, shape.weight, base) if shape.target_scaled_up else 0
         self.cluster.scale(namespace, spec.target, replicas)
+
+    def _autoscaler(self) -> None:
+        """The primary's HPA, copied from the target's (`spec.autoscalerRef`)."""
+        spec = self.spec
+        assert spec.autoscaler is not None
+        live = self.cluster.get(HPAS, spec.key.namespace, spec.autoscaler)
+        if live is None:
+            raise CanaryTargetMissing(
+                f"{spec.where}: spec.autoscalerRef: HorizontalPodAutoscaler "
+                f"{spec.key.namespace}/{spec.autoscaler} does not exist"
+            )
+        self.cluster.apply_if_changed(primary_hpa(spec, live))
 
     def _route(self, weight: int, *, ab: bool) -> None:
         spec = self.spec

@@ -72,7 +72,7 @@ _REFUSED: Final = "is not supported by this tool (refused rather than ignored)"
 HONOURED: Final[Mapping[str, frozenset[str]]] = {
     "spec": frozenset(
         {"provider", "targetRef", "service", "analysis", "canaryAnalysis",
-         "progressDeadlineSeconds", "skipAnalysis", "suspend"}
+         "progressDeadlineSeconds", "skipAnalysis", "suspend", "autoscalerRef"}
     ),
     "service": frozenset({"name", "port", "portName", "targetPort", "gatewayRefs", "hosts"}),
     "analysis": frozenset(
@@ -89,8 +89,7 @@ HONOURED: Final[Mapping[str, frozenset[str]]] = {
 }  # fmt: skip
 REFUSED: Final[Mapping[str, frozenset[str]]] = {
     "spec": frozenset(
-        {"metricsServer", "autoscalerRef", "ingressRef", "routeRef", "upstreamRef",
-         "revertOnDeletion"}
+        {"metricsServer", "ingressRef", "routeRef", "upstreamRef", "revertOnDeletion"}
     ),
     "service": frozenset(
         {"portDiscovery", "appProtocol", "timeout", "gateways",
@@ -259,6 +258,9 @@ class CanarySpec:
     default ``http``)."""
     hosts: tuple[str, ...] = ()
     """``spec.service.hosts``: the HTTPRoute's hostnames (``gatewayapi:v1`` only)."""
+    autoscaler: str | None = None
+    """``spec.autoscalerRef``: the target's HorizontalPodAutoscaler; the primary gets
+    its own copy, ``<name>-primary``, as in Flagger."""
 
     @property
     def where(self) -> str:
@@ -384,6 +386,7 @@ def parse_canary(
     service_name = service.string("name") or target
     port_name = _port_name(service)
     hosts = _hosts(service, provider)
+    autoscaler = _autoscaler(spec)
     gateway_refs = _gateway_refs(service, key.namespace)
     if provider == "gatewayapi:v1" and not gateway_refs:
         raise service.fail("gatewayRefs", f"required for {named}")
@@ -421,7 +424,23 @@ def parse_canary(
         gateway_refs=gateway_refs,
         port_name=port_name,
         hosts=hosts,
+        autoscaler=autoscaler,
     )
+
+
+def _autoscaler(spec: Fields) -> str | None:
+    ref = spec.mapping("autoscalerRef")
+    if ref is None:
+        return None
+    kind = ref.string("kind", required=True)
+    if kind != "HorizontalPodAutoscaler":
+        raise ref.fail("kind", f"{kind!r} {_REFUSED} (HorizontalPodAutoscaler only)")
+    api_version = ref.string("apiVersion") or "autoscaling/v2"
+    if api_version not in ("autoscaling/v2", "autoscaling/v2beta2"):
+        raise ref.fail("apiVersion", f"{api_version!r} is not autoscaling/v2")
+    name = ref.string("name", required=True)
+    check_name(ref, "name", name)
+    return name
 
 
 _HOSTNAME: Final = re.compile(

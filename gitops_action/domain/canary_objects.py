@@ -117,6 +117,25 @@ def _service(spec: CanarySpec, name: str, selector: Mapping[str, str]) -> dict[s
     }
 
 
+def primary_hpa(spec: CanarySpec, target_hpa: Mapping[str, Any]) -> dict[str, Any]:
+    """``<hpa>-primary``: the target's HorizontalPodAutoscaler aimed at the primary
+    Deployment, as Flagger makes it (bounds, metrics and behavior copied)."""
+    source = dict(target_hpa.get("spec") or {})
+    body = {key: copy.deepcopy(source[key]) for key in ("minReplicas", "maxReplicas", "metrics",
+                                                         "behavior") if key in source}  # fmt: skip
+    body["scaleTargetRef"] = {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.primary}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": f"{spec.autoscaler}-primary",
+            "namespace": spec.key.namespace,
+            "labels": dict(MANAGED_BY),
+        },
+        "spec": body,
+    }
+
+
 def http_route(spec: CanarySpec, weight: int, *, ab: bool = False) -> dict[str, Any]:
     """The HTTPRoute of ``gatewayapi:v1``: primary and canary backends at 100-w / w,
     for ``spec.service.hosts`` as its hostnames (as Flagger's router). With `ab`

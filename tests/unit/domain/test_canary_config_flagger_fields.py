@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gitops_action.domain.canary_config import REFUSED, CanaryConfig, ProviderDefault
-from gitops_action.domain.canary_objects import http_route, route_weights, services
+from gitops_action.domain.canary_objects import http_route, primary_hpa, route_weights, services
 from gitops_action.domain.config import Document, Source
 from gitops_action.domain.errors import InvalidConfig
 from gitops_action.domain.metrics import judge
@@ -78,7 +78,6 @@ def test_threshold_range_wins_over_the_deprecated_threshold() -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"autoscalerRef": {"kind": "HorizontalPodAutoscaler", "name": "x"}}, "spec.autoscalerRef"),
         ({"revertOnDeletion": True}, "spec.revertOnDeletion"),
         ({"service": {"port": 80, "hosts": ["app.example"]}}, "spec.service.hosts"),
         ({"service": {"port": 80, "gateways": ["public"]}}, "spec.service.gateways"),
@@ -122,7 +121,8 @@ def test_unhonoured_template_fields_are_refused_by_name(
 
 
 def test_every_refused_field_is_named_in_the_lists() -> None:
-    assert "autoscalerRef" in REFUSED["spec"] and "mirror" in REFUSED["analysis"]
+    assert "revertOnDeletion" in REFUSED["spec"] and "mirror" in REFUSED["analysis"]
+    assert "autoscalerRef" not in REFUSED["spec"]  # HPA honoured
     assert "match" not in REFUSED["analysis"]  # A/B on gatewayapi:v1
     assert {"gateways", "portDiscovery"} <= REFUSED["service"]
     assert "portName" not in REFUSED["service"]  # honoured
@@ -227,3 +227,29 @@ def test_ab_match_refusals_are_named(
     with pytest.raises(InvalidConfig) as raised:
         load(canary(provider=provider, service=GATEWAY, analysis=body))
     assert fragment in str(raised.value)
+
+
+HPA_REF = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": "podinfo"}
+
+
+def test_autoscaler_ref_gives_the_primary_its_own_hpa() -> None:
+    (spec,) = load(canary(autoscalerRef=HPA_REF)).canaries
+    target_hpa = {
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+            "minReplicas": 2,
+            "maxReplicas": 6,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu"}}],
+        }
+    }
+    hpa = primary_hpa(spec, target_hpa)
+    assert hpa["metadata"]["name"] == "podinfo-primary"
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "podinfo-primary"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 6)
+    assert hpa["spec"]["metrics"] == target_hpa["spec"]["metrics"]
+
+
+def test_autoscaler_kinds_other_than_hpa_are_refused_by_name() -> None:
+    keda = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "name": "podinfo"}
+    with pytest.raises(InvalidConfig, match=r"spec\.autoscalerRef\.kind: 'ScaledObject'"):
+        load(canary(autoscalerRef=keda))
