@@ -29,6 +29,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitops_action.adapters import docker_cli_config, secret_env
 from gitops_action.domain.build_inputs import parse_platform
@@ -117,10 +118,19 @@ class DockerCli:
         self._docker = shutil.which("docker", path=self._env.get("PATH")) or "docker"
         self.where = environ.get("DOCKER_HOST") or "the default docker socket"
 
-    def detect_builder(self) -> Builder:
-        """buildx's current builder when the plugin answers; else the engine's BuildKit."""
+    def detect_builder(self, *, platforms: bool = False) -> Builder:
+        """buildx's current builder when the plugin is there; else the engine's BuildKit.
+
+        The builder's name and driver are read from buildx's own state files
+        when they say it plainly (no process: `buildx inspect --bootstrap`
+        costs a few hundred ms); its platforms, which only the running
+        builder knows, are asked only when `platforms` are requested.
+        """
         if not self._has_buildx():
             return Builder(False)
+        known = None if platforms else self._builder_from_state()
+        if known is not None:
+            return known
         code, lines = self._run(["buildx", "inspect", "--bootstrap"])
         fields = _inspect_fields(lines)
         if code != 0 or fields.get("Error") or not fields.get("Driver"):
@@ -130,9 +140,9 @@ class DockerCli:
                 f"the buildx builder is not usable (docker engine: {self.where}, set "
                 f"DOCKER_HOST; builder: BUILDX_BUILDER or `docker buildx use`): {self._tail(lines)}"
             )
-        platforms = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p)
+        listed = tuple(p.strip() for p in fields.get("Platforms", "").split(",") if p)
         name, driver = fields.get("Name", "default"), fields.get("Driver", "?")
-        return Builder(True, name, driver, platforms)
+        return Builder(True, name, driver, listed)
 
     def login(self, host: str, username: str, password: str) -> None:
         """`docker login --password-stdin` into the private config (checked by the registry)."""
@@ -188,6 +198,26 @@ class DockerCli:
         return found[-1]
 
     # -- helpers ---------------------------------------------------------
+    def _builder_from_state(self) -> Builder | None:
+        """Name and driver from `$DOCKER_CONFIG/buildx` (None: ask buildx instead)."""
+        state = self._config_dir / "buildx"
+        name = self._env.get("BUILDX_BUILDER", "")
+        if not name:
+            current = _read_json(state / "current")
+            endpoint = self._env.get("DOCKER_HOST", "")
+            if current is None:
+                name = "default"
+            elif current.get("Global") or (endpoint and current.get("Key") == endpoint):
+                name = str(current.get("Name") or "default")
+            else:
+                return None
+        if name == "default":
+            return Builder(True, "default", "docker")
+        instance = _read_json(state / "instances" / name)
+        if instance is None or not instance.get("Driver"):
+            return None
+        return Builder(True, name, str(instance["Driver"]))
+
     def _has_buildx(self) -> bool:
         """The buildx plugin is where the docker CLI looks (a file check, no process)."""
         config = docker_cli_config.read_config(self._config_dir)
@@ -344,6 +374,14 @@ def _inspect_fields(lines: list[str]) -> dict[str, str]:
 def _keep(log: list[str], on_line: Line, line: str) -> None:
     log.append(line)
     on_line(line)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_text(path: Path) -> str:

@@ -233,7 +233,9 @@ def _with_docker(
     with docker_cli_config.private_config(environ) as config_dir:
         cli = docker_build.DockerCli(environ, console.redact, config_dir)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            detecting = pool.submit(cli.detect_builder)  # meanwhile, the logins
+            detecting = pool.submit(
+                cli.detect_builder, platforms=bool(plan.options.platforms)
+            )  # meanwhile, the logins
             if plan.push and plan.login_hosts:
                 with phases.phase("registry login"):
                     for host in plan.login_hosts:  # all of them before anything is pushed

@@ -363,8 +363,9 @@ def test_unreachable_engine_is_exit_1_naming_docker_host(tmp_path: Path) -> None
     socket_path = tmp_path / "nothing.sock"
     run = ci_run(tmp_path, image="127.0.0.1:5000/acme/app", docker_host=f"unix://{socket_path}")
     assert run.code == 1
-    (error,) = run.errors()
+    (error,) = [line for line in run.errors() if line.startswith("gitops-action: error:")]
     assert str(socket_path) in error
+    assert run.stderr.rstrip().endswith(error)  # the run's last word
 
 
 # -- dry run and JSON -------------------------------------------------------------------
