@@ -149,7 +149,12 @@ class _Renderer:
                 self.problems.append(prefix + "defined twice in the tree")
                 continue
             seen.add(spec.ref)
-            if spec.source != source:
+            # Without a bootstrap Kustomization, a GitRepository named `flux-system` (in any
+            # namespace) is the repository being synced, as `flux bootstrap` names it.
+            ours = spec.source == source or (
+                root_spec is None and spec.source.name == BOOTSTRAP_SOURCE.name
+            )
+            if not ours:
                 self.problems.append(
                     f"{prefix}spec.sourceRef: GitRepository {spec.source} is not the repository "
                     f"being synced ({source}); other sources are not supported yet"

@@ -512,3 +512,79 @@ def test_a_sync_failing_part_way_lists_what_it_had_applied(kube: Kube, tmp_path:
     assert data["error"].endswith(f"; applied before the failure: ConfigMap/{ns}/settings")
     assert f"applied before the failure: ConfigMap/{ns}/settings" in result.stderr
     assert get(kube, "v1", "ConfigMap", "settings", ns) is not None
+
+
+def test_a_service_account_kustomization_is_held_to_its_rbac(kube: Kube, tmp_path: Path) -> None:
+    """serviceAccountName: the tenant's objects are applied as that ServiceAccount, so the
+    API server's RBAC decides; an object for another namespace is refused and reported."""
+    from kubernetes import client
+
+    ns = kube.namespace
+    api = kube.api_client()
+    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+    core.create_namespaced_service_account(ns, {"metadata": {"name": "tenant"}})  # type: ignore[arg-type]
+    rbac.create_namespaced_role(
+        ns,
+        {  # type: ignore[arg-type]
+            "metadata": {"name": "tenant"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]}],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        ns,
+        {  # type: ignore[arg-type]
+            "metadata": {"name": "tenant"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant"},
+            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": ns}],
+        },
+    )
+    root = tmp_path / "fleet"
+    write(
+        root,
+        "clusters/dev/tenant.yaml",
+        kustomization(
+            "tenant",
+            ns,
+            "./tenant",
+            f"""
+        targetNamespace: {ns}
+        serviceAccountName: tenant
+        """,
+        ),
+    )
+    write(root, "tenant/mine.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    data = report(sync(kube, root / "clusters/dev"))
+    assert get(kube, "v1", "ConfigMap", "mine", ns) is not None
+    assert [u["name"] for u in data["kustomizations"]] == ["clusters/dev", f"{ns}/tenant"]
+
+    # The tenant reaches outside its namespace: the API server refuses it.
+    write(
+        root,
+        "tenant/theirs.yaml",
+        """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: theirs, namespace: default}
+        """,
+    )
+    write(
+        root,
+        "clusters/dev/tenant.yaml",
+        kustomization(
+            "tenant",
+            ns,
+            "./tenant",
+            """
+        serviceAccountName: tenant
+        """,
+        ),
+    )
+    result = sync(kube, root / "clusters/dev", "--namespace", ns)
+    assert result.returncode == 1, result.stderr
+    assert (
+        "gitops-action: error: apply ConfigMap default/theirs: forbidden: "
+        f'system:serviceaccount:{ns}:tenant lacks RBAC permission to "patch" configmaps '
+        '(API group "") in namespace "default"'
+    ) in result.stderr
+    assert get(kube, "v1", "ConfigMap", "theirs", "default") is None
