@@ -38,12 +38,13 @@ from gitops_action.adapters import kube as kube_adapter
 from gitops_action.adapters import kustomize
 from gitops_action.adapters.kube import Kube
 from gitops_action.app.flux_tree import Tree, TreeInvalid, Unit, render
+from gitops_action.app.sync_orphans import Orphan, execute_orphans, plan_orphans
 from gitops_action.app.sync_run import CONFIGMAPS, UnitRun, UnitSettings, types_from_crds
 from gitops_action.domain import cluster_guard
 from gitops_action.domain.errors import InvalidSyncInput, KubeApiError
 from gitops_action.domain.health import State
 from gitops_action.domain.install import split_install_render
-from gitops_action.domain.inventory import InventoryRef
+from gitops_action.domain.inventory import DELETION_POLICY, OWNER, PRUNE, InventoryRef
 from gitops_action.domain.manifests import Manifest, ObjectId, canary_services, canary_targets
 from gitops_action.domain.sync_plan import (
     DesiredObject,
@@ -125,10 +126,11 @@ def sync(
         )
         result.flux_components = tree.flux_components
         with ExitStack() as stack:
-            runs = _prepare(kube, stack, tree, options, result, clock, sleep)
+            runs, orphans = _prepare(kube, stack, tree, options, result, clock, sleep)
             if not options.dry_run:
                 try:
                     _execute(runs, result)
+                    execute_orphans(kube, orphans)
                 except KubeApiError as error:
                     if not result.applied:
                         raise  # nothing written yet: not part-way
@@ -184,7 +186,7 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
     result: SyncResult,
     clock: Clock,
     sleep: Callable[[float], None],
-) -> list[_Planned]:
+) -> tuple[list[_Planned], list[Orphan]]:
     """Resolve every unit (all problems at once), then plan each: reads only."""
     install_files: list[str] = []
     for unit in tree.units:
@@ -245,7 +247,9 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
             continue
         mine = frozenset(d.id for d in wanted)
         step.run.plan(wanted, everywhere - mine)
-    return planned
+    current = {step.run.options.inventory.name for step in planned}
+    orphans = plan_orphans(kube, options.inventory, current, everywhere, result, clock, sleep)
+    return planned, orphans
 
 
 def _guarded(desired: Sequence[DesiredObject]) -> list[str]:
@@ -287,6 +291,13 @@ def _settings(unit: Unit, index: int, options: SyncOptions) -> UnitSettings:
         timeout_text=spec.timeout.text,
         wait=wait,
         force=spec.force,
+        owner=None
+        if index == 0
+        else {
+            OWNER: str(spec.ref),
+            DELETION_POLICY: spec.deletion_policy,
+            PRUNE: "true" if spec.prune else "false",
+        },
     )
 
 

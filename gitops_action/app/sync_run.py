@@ -63,6 +63,7 @@ class UnitSettings:
     timeout_text: str
     wait: str = "workloads"  # workloads | all | none | checks
     force: bool = False
+    owner: dict[str, str] | None = None  # the inventory's owner annotations
 
 
 @dataclass
@@ -296,7 +297,7 @@ class UnitRun:
                     "metadata": {"name": ref.namespace},
                 },
             )
-        self.kube.apply(CONFIGMAPS, inventory.configmap(ref))
+        self.kube.apply(CONFIGMAPS, inventory.configmap(ref, self.options.owner))
         self.stored, self.stored_exists = inventory, True
 
     def _wait_established(self, crd: DesiredObject) -> None:

@@ -27,6 +27,11 @@ from gitops_action.domain.manifests import FIELD_MANAGER, ObjectId, split_api_ve
 DEFAULT_NAMESPACE: Final = "gitops-system"
 DEFAULT_NAME: Final = "gitops-action-inventory"
 DATA_KEY: Final = "objects"
+# On a Flux Kustomization's inventory: which Kustomization owns it, its deletionPolicy and
+# prune, so a run that no longer finds the Kustomization in git can act as Flux would.
+OWNER: Final = "gitops-action/kustomization"
+DELETION_POLICY: Final = "gitops-action/deletion-policy"
+PRUNE: Final = "gitops-action/prune"
 MANAGED_BY: Final = {"app.kubernetes.io/managed-by": FIELD_MANAGER}
 
 
@@ -120,12 +125,22 @@ class Inventory:
         data = configmap.get("data") or {}
         return cls.decode(str(data.get(DATA_KEY) or ""), where)
 
-    def configmap(self, ref: InventoryRef) -> dict[str, Any]:
-        """The ConfigMap to apply for this inventory."""
+    def configmap(
+        self, ref: InventoryRef, annotations: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The ConfigMap to apply for this inventory (`annotations`: what a later run needs
+        to know about its owner once the owner is gone, see `OWNER`)."""
+        metadata: dict[str, Any] = {
+            "name": ref.name,
+            "namespace": ref.namespace,
+            "labels": dict(MANAGED_BY),
+        }
+        if annotations:
+            metadata["annotations"] = dict(annotations)
         return {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": ref.name, "namespace": ref.namespace, "labels": dict(MANAGED_BY)},
+            "metadata": metadata,
             "data": {DATA_KEY: self.encode()},
         }
 

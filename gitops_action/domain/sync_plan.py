@@ -105,6 +105,7 @@ class UnitState(enum.Enum):
     SUSPENDED = "suspended"
     HELD = "held"  # a dependency is not ready
     FAILED = "failed"
+    DELETED = "deleted"  # the Kustomization left git (its deletionPolicy applied)
 
 
 @dataclass

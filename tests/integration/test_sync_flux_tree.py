@@ -588,3 +588,45 @@ def test_a_service_account_kustomization_is_held_to_its_rbac(kube: Kube, tmp_pat
         '(API group "") in namespace "default"'
     ) in result.stderr
     assert get(kube, "v1", "ConfigMap", "theirs", "default") is None
+
+
+def test_a_kustomization_removed_from_git_is_pruned_as_its_deletion_policy_says(
+    kube: Kube, repo: Path
+) -> None:
+    ns = kube.namespace
+    root = repo.parent.parent
+    # infrastructure keeps its objects when it leaves git (deletionPolicy: Orphan)
+    write(
+        root,
+        "clusters/production/infrastructure.yaml",
+        kustomization(
+            "infrastructure",
+            ns,
+            "./infrastructure",
+            f"targetNamespace: {ns}\ndeletionPolicy: Orphan",
+        ),
+    )
+    report(sync(kube, repo))
+    (root / "clusters/production/apps.yaml").unlink()
+    (root / "clusters/production/infrastructure.yaml").unlink()
+    data = report(sync(kube, repo))
+    gone = {u["name"]: u["message"] for u in data["kustomizations"] if u["state"] == "deleted"}
+    assert gone == {
+        f"{ns}/apps": "no longer in git: its objects pruned (deletionPolicy MirrorPrune)",
+        f"{ns}/infrastructure": "no longer in git: its objects left in place "
+        "(deletionPolicy Orphan)",
+    }
+    pruned = sorted(o["name"] for o in data["objects"] if o["action"] == "pruned")
+    assert pruned[:3] == ["raw", "web", "web"]  # the Deployment and the Service
+    assert all(
+        o["kustomization"] == f"{ns}/apps" for o in data["objects"] if o["action"] == "pruned"
+    )
+    assert get(kube, "apps/v1", "Deployment", "web", ns) is None
+    assert get(kube, "apps/v1", "Deployment", "infra-controller", ns) is not None
+    assert get(kube, "v1", "ConfigMap", f"inventory.{ns}.apps", ns) is None
+    assert get(kube, "v1", "ConfigMap", f"inventory.{ns}.infrastructure", ns) is None
+    # and the next run has nothing left to do
+    kube.reset_counters()
+    again = report(sync(kube, repo))
+    assert not [u for u in again["kustomizations"] if u["state"] == "deleted"]
+    assert kube.writes() == 0
