@@ -51,6 +51,7 @@ def ci_run(
     workspace: Path | None = None,
     extra_env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
+    prefix: tuple[str, ...] = (),
 ) -> Run:
     event_path = tmp_path / f"event-{uuid.uuid4().hex[:6]}.json"
     event_path.write_text(json.dumps(event if event is not None else push_event(ref)))
@@ -80,7 +81,7 @@ def ci_run(
         }
     )
     result = subprocess.run(
-        [SCRIPT, "ci", "run", *args],
+        [*prefix, SCRIPT, "ci", "run", *args],
         capture_output=True,
         text=True,
         env=env,

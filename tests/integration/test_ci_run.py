@@ -2,8 +2,8 @@
 
 The builds go through `docker buildx build` on buildx's default builder, the
 engine's own BuildKit (driver `docker`); test_ci_run_buildkit.py covers a
-real buildkitd (driver `remote`) and the path without buildx
-(`DOCKER_BUILDKIT=1 docker build`).
+real buildkitd (driver `remote`), test_ci_run_engine.py the path without
+buildx (`DOCKER_BUILDKIT=1 docker build`).
 
 Each test runs the console script in a subprocess with a clean environment
 (no inherited GITHUB_* / GITOPS_*), a GitHub-shaped event file and its own
