@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any, Final
 
-from gitops_action.domain.errors import KubeApiError, KubeConflict, KubeForbidden
+from gitops_action.domain.errors import KubeApiError, KubeConflict, KubeForbidden, KubeInvalid
 
 _RBAC: Final = re.compile(
     r'User "(?P<user>[^"]*)" cannot (?P<verb>\S+) resource "(?P<resource>[^"]+)"'
@@ -56,7 +56,7 @@ def translate(error: Any, verb: str, what: str) -> KubeApiError:
     if code == 409:
         return KubeConflict(f"{verb} {what}: conflict ({message})")
     if code == 422:
-        return KubeApiError(f"{verb} {what}: rejected as invalid by the API server ({message})")
+        return KubeInvalid(f"{verb} {what}: rejected as invalid by the API server ({message})")
     return KubeApiError(f"{verb} {what}: API error {code or ''} ({message})".replace("  ", " "))
 
 

@@ -18,7 +18,13 @@ from gitops_action.adapters.kube import Kube
 from gitops_action.adapters.manifest_loader import render_yaml
 from gitops_action.domain import health as health_rules
 from gitops_action.domain.drift import in_sync, object_diff, with_hash
-from gitops_action.domain.errors import InvalidSyncInput, KubeApiError, KubeForbidden, UnknownKind
+from gitops_action.domain.errors import (
+    InvalidSyncInput,
+    KubeApiError,
+    KubeForbidden,
+    KubeInvalid,
+    UnknownKind,
+)
 from gitops_action.domain.health import Health, State
 from gitops_action.domain.install import is_install_object
 from gitops_action.domain.inventory import Entry, Inventory, InventoryRef, applied_by_us
@@ -274,7 +280,7 @@ class UnitRun:
             self._store(self.stored.union(desired))
         for planned in self.planned:
             if planned.result.action in (Action.CREATE, Action.UPDATE):
-                planned.live = self.applier.apply(planned.desired.resource, planned.desired.body)
+                planned.live = self._apply(planned)
                 self.result.applied.append(planned.desired.id)
                 failpoints.hit("between-applies")
                 if planned.desired.id.group == CRD_GROUP:
@@ -285,6 +291,30 @@ class UnitRun:
         final = desired.union(kept)
         if final != self.stored:
             self._store(final)
+
+    def _apply(self, planned: _Planned) -> dict[str, Any]:
+        """Server-side apply; with the Kustomization's `force: true`, an object the API
+        refuses as invalid (an immutable field changed: a Job's template, a Service's
+        clusterIP) is deleted and created again, as Flux does."""
+        desired = planned.desired
+        try:
+            return self.applier.apply(desired.resource, desired.body)
+        except KubeInvalid:
+            if not self.options.force or planned.result.action is not Action.UPDATE:
+                raise
+        self.applier.delete(desired.resource, desired.id.namespace, desired.id.name)
+        self._wait_gone(desired)
+        planned.result.note = "recreated (force: an immutable field changed)"
+        return self.applier.apply(desired.resource, desired.body)
+
+    def _wait_gone(self, desired: DesiredObject) -> None:
+        deadline = self.clock() + max(self.options.timeout, 30.0)
+        delay = _FIRST_POLL
+        while self.kube.get(desired.resource, desired.id.namespace, desired.id.name) is not None:
+            if self.clock() >= deadline:
+                raise KubeApiError(f"{desired.id} was not deleted in time to be recreated")
+            self.sleep(delay)
+            delay = min(delay * 2, _MAX_POLL)
 
     def _store(self, inventory: Inventory) -> None:
         ref = self.options.inventory

@@ -151,6 +151,10 @@ class KubeApiError(OperationFailed):
     """The Kubernetes API refused or failed a request; names the verb and the object."""
 
 
+class KubeInvalid(KubeApiError):
+    """The API answered 422: the object is invalid, or changes an immutable field."""
+
+
 class KubeForbidden(KubeApiError):
     """RBAC refused a request: names the verb, resource, group and namespace that are missing."""
 

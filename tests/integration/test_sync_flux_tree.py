@@ -630,3 +630,46 @@ def test_a_kustomization_removed_from_git_is_pruned_as_its_deletion_policy_says(
     again = report(sync(kube, repo))
     assert not [u for u in again["kustomizations"] if u["state"] == "deleted"]
     assert kube.writes() == 0
+
+
+def job(image: str) -> str:
+    return f"""
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {{name: migrate}}
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{{name: main, image: "{image}"}}]
+        """
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_force_recreates_an_object_whose_immutable_field_changed(
+    kube: Kube, tmp_path: Path, force: bool
+) -> None:
+    ns = kube.namespace
+    root = tmp_path / "fleet"
+    spec = f"targetNamespace: {ns}\nforce: {str(force).lower()}"
+    write(root, "clusters/dev/jobs.yaml", kustomization("jobs", ns, "./jobs", spec))
+    write(root, "jobs/job.yaml", job("registry.k8s.io/pause:3.9"))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    report(sync(kube, root / "clusters/dev"))
+    first = get(kube, "batch/v1", "Job", "migrate", ns)
+    assert first is not None
+    write(root, "jobs/job.yaml", job("registry.k8s.io/pause:3.10"))
+    result = sync(kube, root / "clusters/dev")
+    live = get(kube, "batch/v1", "Job", "migrate", ns)
+    assert live is not None
+    image = live["spec"]["template"]["spec"]["containers"][0]["image"]
+    if force:
+        data = report(result)
+        (item,) = [o for o in data["objects"] if o["name"] == "migrate"]
+        assert item["note"] == "recreated (force: an immutable field changed)"
+        assert image == "registry.k8s.io/pause:3.10"
+        assert live["metadata"]["uid"] != first["metadata"]["uid"]
+    else:
+        assert result.returncode == 1
+        assert f"apply Job {ns}/migrate: rejected as invalid by the API server" in result.stderr
+        assert image == "registry.k8s.io/pause:3.9"
