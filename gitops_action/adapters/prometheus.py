@@ -18,11 +18,13 @@ query fails with that reason rather than sending them in the clear.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
 
+from gitops_action.adapters import bounded_http
 from gitops_action.domain.errors import MetricQueryFailed
 
 DEFAULT_TIMEOUT: Final = 10.0
@@ -43,6 +45,8 @@ class Prometheus:
         """`credentials_for`: the URL the environment's credentials belong to (`--prometheus-url`);
         None sends them to `url` itself; "" sends them nowhere."""
         self.url = url.rstrip("/")
+        self.timeout = timeout
+        """Seconds for one query in all (connect to last byte), not only per read."""
         env = environ or {}
         user = env.get("GITOPS_PROMETHEUS_USERNAME")
         password = env.get("GITOPS_PROMETHEUS_PASSWORD")
@@ -67,19 +71,22 @@ class Prometheus:
         if self._refusal:
             raise MetricQueryFailed(f"{where}: {self._refusal}")
         try:
-            response = self._client.get(f"{self.url}/api/v1/query", params={"query": promql})
-        except httpx.HTTPError as err:
+            status, data = bounded_http.get(
+                self._client,
+                f"{self.url}/api/v1/query",
+                params={"query": promql},
+                timeout=self.timeout,
+            )
+        except (httpx.HTTPError, bounded_http.AnswerTooSlow, bounded_http.AnswerTooLarge) as err:
             raise MetricQueryFailed(f"{where}: unreachable ({type(err).__name__}: {err})") from err
         try:
-            body: Any = response.json()
+            body: Any = json.loads(data)
         except ValueError as err:
-            raise MetricQueryFailed(
-                f"{where}: HTTP {response.status_code}, not the query API's JSON"
-            ) from err
+            raise MetricQueryFailed(f"{where}: HTTP {status}, not the query API's JSON") from err
         if not isinstance(body, dict) or body.get("status") != "success":
             error = body.get("error") if isinstance(body, dict) else None
             raise MetricQueryFailed(
-                f"{where}: query failed (HTTP {response.status_code}): {error or 'no status'}"
+                f"{where}: query failed (HTTP {status}): {error or 'no status'}"
             )
         return _first_value(body.get("data"), where)
 

@@ -22,6 +22,7 @@ from typing import Final
 
 import httpx
 
+from gitops_action.adapters import bounded_http
 from gitops_action.domain.canary_config import Webhook
 
 _MAX_DETAIL: Final = 200
@@ -59,14 +60,18 @@ def call(hook: Webhook, payload: Payload, extra: Mapping[str, str] | None = None
     """POST the payload to one hook within its timeout."""
     metadata = {**hook.metadata, **(extra or {})}
     try:
-        response = httpx.post(hook.url, json=payload.body(metadata), timeout=hook.timeout)
-    except httpx.TimeoutException:
+        status, data = bounded_http.post_json(
+            hook.url, payload.body(metadata), timeout=hook.timeout
+        )
+    except (httpx.TimeoutException, bounded_http.AnswerTooSlow):
         return HookAnswer(hook.name, False, f"{hook.url}: no answer within {hook.timeout:g}s")
+    except bounded_http.AnswerTooLarge as err:
+        return HookAnswer(hook.name, False, f"{hook.url}: {err}")
     except httpx.HTTPError as err:
         return HookAnswer(hook.name, False, f"{hook.url}: {type(err).__name__}: {err}")
-    text = " ".join(response.text.split())[:_MAX_DETAIL]
-    ok = 200 <= response.status_code <= 202
-    return HookAnswer(hook.name, ok, f"{hook.url}: HTTP {response.status_code} {text}".rstrip())
+    text = " ".join(data.decode("utf-8", "replace").split())[:_MAX_DETAIL]
+    ok = 200 <= status <= 202
+    return HookAnswer(hook.name, ok, f"{hook.url}: HTTP {status} {text}".rstrip())
 
 
 def call_all(hooks: tuple[Webhook, ...], payload: Payload) -> list[HookAnswer]:
