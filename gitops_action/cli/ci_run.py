@@ -9,7 +9,8 @@ action inputs arrive. Registry credentials are environment only
 password in the process list.
 
 This module is imported only when `ci run` runs (it is a lazy subcommand of
-`ci`); the docker SDK is imported later still, once the tests have passed.
+`ci`). Build secrets (`GITOPS_SECRETS`, `id=value` lines) are environment
+only too. The docker CLI is run only once the tests have passed.
 """
 
 from __future__ import annotations
