@@ -317,7 +317,8 @@ def _execute(planned: Sequence[_Planned], result: SyncResult) -> None:
             continue
         item.run.execute()
         checks = _checks(unit)
-        item.run.wait(checks)
+        item.run.wait(identity for _api, identity in checks)
+        external = item.run.wait_external(checks)
         unhealthy = [
             o
             for o in result.objects
@@ -325,11 +326,13 @@ def _execute(planned: Sequence[_Planned], result: SyncResult) -> None:
             and o.health is not None
             and o.health.state is not State.HEALTHY
         ]
-        record.state = UnitState.APPLIED
-        record.ready = not unhealthy
-        if unhealthy:
+        # applied; a health check on an object it does not apply failing makes it failed
+        record.state = UnitState.FAILED if external else UnitState.APPLIED
+        record.ready = not unhealthy and not external
+        if not record.ready:
             record.message = "; ".join(
-                f"{o.id}: {o.health.reason}" for o in unhealthy if o.health is not None
+                [f"{o.id}: {o.health.reason}" for o in unhealthy if o.health is not None]
+                + [f"health check {line}" for line in external]
             )
             ready[record.name] = record.message
         else:
@@ -337,13 +340,13 @@ def _execute(planned: Sequence[_Planned], result: SyncResult) -> None:
             ready[record.name] = ""
 
 
-def _checks(unit: Unit) -> list[ObjectId]:
+def _checks(unit: Unit) -> list[tuple[str, ObjectId]]:
     if unit.spec is None:
         return []
     out = []
     for check in unit.spec.health_checks:
         group = check.api_version.rpartition("/")[0]
-        out.append(ObjectId(group, check.kind, check.namespace, check.name))
+        out.append((check.api_version, ObjectId(group, check.kind, check.namespace, check.name)))
     return out
 
 

@@ -351,6 +351,42 @@ class UnitRun:
             delay = min(delay * 2, _MAX_POLL)
 
     # ---------------------------------------------------------------- 7. wait
+    def wait_external(self, checks: Sequence[tuple[str, ObjectId]]) -> list[str]:
+        """`healthChecks` naming objects this unit does not apply (another Kustomization's,
+        or made by a controller): polled with the same rules and timeout; one line per
+        object not healthy at the end."""
+        mine = {p.desired.id for p in self.planned}
+        pending: dict[ObjectId, ResourceType] = {}
+        problems: list[str] = []
+        for api_version, identity in checks:
+            if identity in mine:
+                continue
+            resource = self.kube.resolve(api_version, identity.kind)
+            if resource is None:
+                problems.append(f"{identity}: the cluster does not serve {api_version}")
+            else:
+                pending[identity] = resource
+        deadline = self.clock() + self.options.timeout
+        delay = _FIRST_POLL
+        while pending:
+            states: dict[ObjectId, Health] = {}
+            for identity, resource in pending.items():
+                live = self.kube.get(resource, identity.namespace, identity.name)
+                states[identity] = (
+                    Health(State.PROGRESSING, "not found")
+                    if live is None
+                    else health_rules.evaluate_any(identity.group, identity.kind, live)
+                )
+            pending = {i: r for i, r in pending.items() if states[i].state is not State.HEALTHY}
+            failed = any(states[i].state is State.FAILED for i in pending)
+            if pending and (failed or self.clock() >= deadline):
+                problems += [f"{i}: {states[i].reason}" for i in pending]
+                break
+            if pending:
+                self.sleep(delay)
+                delay = min(delay * 1.6, _MAX_POLL)
+        return problems
+
     def wait(self, checks: Iterable[ObjectId] = ()) -> None:
         """Poll what the unit waits for until all is healthy, one has failed, or the timeout
         passes: workloads (a plain path), every object (`wait: true`), the named

@@ -673,3 +673,54 @@ def test_force_recreates_an_object_whose_immutable_field_changed(
         assert result.returncode == 1
         assert f"apply Job {ns}/migrate: rejected as invalid by the API server" in result.stderr
         assert image == "registry.k8s.io/pause:3.9"
+
+
+def test_a_health_check_on_an_object_the_kustomization_does_not_apply(
+    kube: Kube, tmp_path: Path
+) -> None:
+    import yaml
+    from kubernetes import utils
+
+    ns = kube.namespace
+    body = yaml.safe_load(deployment("external", {kube.never_ready_label: "yes"}))
+    utils.create_from_dict(kube.api_client(), body, namespace=ns)
+    root = tmp_path / "fleet"
+    write(
+        root,
+        "clusters/dev/gate.yaml",
+        kustomization(
+            "gate",
+            ns,
+            "./gate",
+            f"""
+        targetNamespace: {ns}
+        timeout: 3s
+        healthChecks:
+          - {{apiVersion: apps/v1, kind: Deployment, name: external, namespace: {ns}}}
+        """,
+        ),
+    )
+    write(
+        root,
+        "clusters/dev/after.yaml",
+        kustomization(
+            "after",
+            ns,
+            "./after",
+            f"""
+        targetNamespace: {ns}
+        dependsOn: [{{name: gate}}]
+        """,
+        ),
+    )
+    write(root, "gate/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gate}\n")
+    write(root, "after/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    data = report(sync(kube, root / "clusters/dev"), code=1)
+    units = {u["name"]: u for u in data["kustomizations"]}
+    gate = units[f"{ns}/gate"]
+    assert (gate["state"], gate["ready"]) == ("failed", False)
+    assert gate["message"].startswith(f"health check Deployment {ns}/external: ")
+    assert units[f"{ns}/after"]["state"] == "held"
+    assert get(kube, "v1", "ConfigMap", "gate", ns) is not None
+    assert get(kube, "v1", "ConfigMap", "after", ns) is None
