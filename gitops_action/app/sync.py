@@ -248,7 +248,9 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
         mine = frozenset(d.id for d in wanted)
         step.run.plan(wanted, everywhere - mine)
     current = {step.run.options.inventory.name for step in planned}
-    orphans = plan_orphans(kube, options.inventory, current, everywhere, result, clock, sleep)
+    orphans = plan_orphans(
+        kube, options.inventory, current, everywhere, result, clock, sleep, options.prune
+    )
     return planned, orphans
 
 

@@ -39,6 +39,7 @@ def plan_orphans(  # noqa: PLR0917 - the run's collaborators
     result: SyncResult,
     clock: Clock,
     sleep: Callable[[float], None],
+    allow_prune: bool = True,
 ) -> list[Orphan]:
     """Inventories of Kustomizations no longer in the tree, planned (reads only)."""
     try:
@@ -54,7 +55,9 @@ def plan_orphans(  # noqa: PLR0917 - the run's collaborators
         if not owner or not name.startswith(base.name + ".") or name in current:
             continue
         policy = str(annotations.get(DELETION_POLICY) or "MirrorPrune")
-        prune = policy == "Delete" or (policy != "Orphan" and str(annotations.get(PRUNE)) == "true")
+        prune = allow_prune and (
+            policy == "Delete" or (policy != "Orphan" and str(annotations.get(PRUNE)) == "true")
+        )
         ref = InventoryRef(base.namespace, name)
         settings = UnitSettings(
             name=str(owner),
@@ -70,6 +73,8 @@ def plan_orphans(  # noqa: PLR0917 - the run's collaborators
         run = UnitRun(kube, settings, result, clock, sleep)
         run.plan([], elsewhere)
         what = "its objects pruned" if prune else "its objects left in place"
+        if result.dry_run:
+            what = f"{what} (dry run)"
         record = UnitResult(
             name=str(owner),
             path="",
