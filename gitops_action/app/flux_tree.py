@@ -17,21 +17,17 @@ is collected, and the render fails with all of them at once, before any write.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from gitops_action.adapters import kustomize
-from gitops_action.adapters.manifest_loader import parse_documents, render_unfolded
-from gitops_action.domain.envsubst import SubstitutionError, check_names, clean_value, substitute
+from gitops_action.app.post_build import LiveVariables, substitute_all
 from gitops_action.domain.errors import ConfigError, InvalidSyncInput
 from gitops_action.domain.flux_kustomization import (
     GROUP,
-    SUBSTITUTE_KEY,
     FluxKustomization,
     Ref,
     dependency_order,
@@ -45,9 +41,6 @@ BOOTSTRAP_SOURCE: Final = Ref("flux-system", "flux-system")
 FLUX_COMPONENTS: Final = "gotk-components.yaml"
 NAME_LABEL: Final = f"{GROUP}/name"
 NAMESPACE_LABEL: Final = f"{GROUP}/namespace"
-
-# Reads a ConfigMap's or Secret's data from the cluster (None: it does not exist).
-LiveVariables = Callable[[str, str, str], Mapping[str, str] | None]
 
 
 class TreeInvalid(InvalidSyncInput):
@@ -94,7 +87,7 @@ def render(
     with kustomize.staged(source_root) as stage:
         renderer = _Renderer(stage, binary, include_flux_components)
         renderer.walk(cluster_path)
-        renderer.substitute_all(live_variables)
+        substitute_all(renderer.units, live_variables, renderer.problems)
     specs = [unit.spec for unit in renderer.units if unit.spec is not None]
     ordered, problems = dependency_order(specs)
     renderer.problems.extend(problems)
@@ -207,102 +200,6 @@ class _Renderer:
             and len(parts) >= 2
             and parts[-2] == "flux-system"
         )
-
-    # ------------------------------------------------------------ postBuild
-    def substitute_all(self, live: LiveVariables) -> None:
-        in_tree = {
-            (m.kind, m.namespace, m.name): m
-            for unit in self.units
-            for m in [*unit.manifests]
-            if m.group == "" and m.kind in ("ConfigMap", "Secret")
-        }
-        for unit in self.units:
-            spec = unit.spec
-            if spec is None or not spec.has_post_build:
-                continue
-            prefix = f"{spec.where}: Kustomization {spec.ref}: "
-            variables = self._variables(spec, in_tree, live, prefix)
-            if variables is None or not variables:
-                continue
-            problems = check_names(variables)
-            if problems:
-                self.problems.extend(prefix + "spec.postBuild: " + p for p in problems)
-                continue
-            unit.manifests = [self._substituted(m, variables, prefix) for m in unit.manifests]
-            unit.config = [self._substituted(m, variables, prefix) for m in unit.config]
-
-    def _variables(
-        self,
-        spec: FluxKustomization,
-        in_tree: Mapping[tuple[str, str, str], Manifest],
-        live: LiveVariables,
-        prefix: str,
-    ) -> dict[str, str] | None:
-        """substituteFrom in order (the tree's object first, else the cluster's), then the
-        inline `substitute` over them, as Flux does."""
-        variables: dict[str, str] = {}
-        ok = True
-        for index, source in enumerate(spec.substitute_from):
-            data: Mapping[str, str] | None = _from_tree(
-                in_tree.get((source.kind, spec.ref.namespace, source.name))
-            )
-            if data is None:
-                data = live(source.kind, spec.ref.namespace, source.name)
-            if data is None:
-                if not source.optional:
-                    ok = False
-                    self.problems.append(
-                        f"{prefix}spec.postBuild.substituteFrom[{index}]: {source.kind} "
-                        f"{spec.ref.namespace}/{source.name} not found (in the tree or the "
-                        "cluster) and not optional"
-                    )
-                continue
-            variables.update({k: clean_value(v) for k, v in data.items()})
-        variables.update({k: clean_value(v) for k, v in spec.substitute.items()})
-        return variables if ok else None
-
-    def _substituted(
-        self, manifest: Manifest, variables: Mapping[str, str], prefix: str
-    ) -> Manifest:
-        metadata = manifest.body.get("metadata") or {}
-        for key in ("labels", "annotations"):
-            marks = metadata.get(key)
-            if isinstance(marks, Mapping) and marks.get(SUBSTITUTE_KEY) == "disabled":
-                return manifest
-        try:
-            text = substitute(render_unfolded(dict(manifest.body)), variables)
-            documents = parse_documents(str(manifest.location), text)
-        except (SubstitutionError, ConfigError) as error:
-            self.problems.append(f"{prefix}{manifest.location}: postBuild substitution: {error}")
-            return manifest
-        body = documents[0] if len(documents) == 1 else None
-        if not isinstance(body, dict):
-            self.problems.append(
-                f"{prefix}{manifest.location}: postBuild substitution did not give one object"
-            )
-            return manifest
-        try:
-            return read_manifest(manifest.location, body)
-        except ConfigError as error:
-            self.problems.append(f"{prefix}postBuild substitution: {error}")
-            return manifest
-
-
-def _from_tree(manifest: Manifest | None) -> dict[str, str] | None:
-    if manifest is None:
-        return None
-    body = manifest.body
-    out: dict[str, str] = {}
-    if manifest.kind == "Secret":
-        for key, value in (body.get("data") or {}).items():
-            try:
-                out[str(key)] = base64.b64decode(str(value), validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                continue
-        out.update({str(k): str(v) for k, v in (body.get("stringData") or {}).items()})
-        return out
-    out.update({str(k): str(v) for k, v in (body.get("data") or {}).items()})
-    return out
 
 
 def _label(unit: Unit) -> None:

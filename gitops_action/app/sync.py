@@ -24,37 +24,31 @@ order that keeps it safe to kill at any line (DESIGN.md §4):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
 
 from gitops_action.adapters import kube as kube_adapter
 from gitops_action.adapters import kustomize
 from gitops_action.adapters.kube import Kube
-from gitops_action.app.flux_tree import Tree, TreeInvalid, Unit, render
+from gitops_action.app.flux_tree import Tree, TreeInvalid, render
 from gitops_action.app.sync_orphans import Orphan, execute_orphans, plan_orphans
-from gitops_action.app.sync_run import CONFIGMAPS, UnitRun, UnitSettings, types_from_crds
+from gitops_action.app.sync_run import UnitRun, types_from_crds
+from gitops_action.app.sync_units import PlannedUnit, execute_units, live_variables, unit_settings
 from gitops_action.domain import cluster_guard
 from gitops_action.domain.errors import InvalidSyncInput, KubeApiError
-from gitops_action.domain.health import State
 from gitops_action.domain.install import split_install_render
-from gitops_action.domain.inventory import DELETION_POLICY, OWNER, PRUNE, InventoryRef
+from gitops_action.domain.inventory import InventoryRef
 from gitops_action.domain.manifests import Manifest, ObjectId, canary_services, canary_targets
 from gitops_action.domain.sync_plan import (
     DesiredObject,
-    ResourceType,
     SyncResult,
     UnitResult,
     UnitState,
 )
-
-SECRETS: Final = ResourceType("", "v1", "Secret", "secrets", True)
 
 
 @dataclass(frozen=True)
@@ -121,7 +115,7 @@ def sync(
             root,
             rel,
             binary=binary,
-            live_variables=lambda kind, ns, name: _live_variables(kube, kind, ns, name),
+            live_variables=lambda kind, ns, name: live_variables(kube, kind, ns, name),
             include_flux_components=options.include_flux_components,
         )
         result.flux_components = tree.flux_components
@@ -129,7 +123,7 @@ def sync(
             runs, orphans = _prepare(kube, stack, tree, options, result, clock, sleep)
             if not options.dry_run:
                 try:
-                    _execute(runs, result)
+                    execute_units(runs, result)
                     execute_orphans(kube, orphans)
                 except KubeApiError as error:
                     if not result.applied:
@@ -145,13 +139,6 @@ class SyncPartlyApplied(KubeApiError):
         self.result = result
         done = ", ".join(item.display for item in result.applied)
         super().__init__(f"{cause}; applied before the failure: {done}")
-
-
-@dataclass
-class _Planned:
-    unit: Unit
-    run: UnitRun
-    record: UnitResult
 
 
 @dataclass(frozen=True)
@@ -186,7 +173,7 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
     result: SyncResult,
     clock: Clock,
     sleep: Callable[[float], None],
-) -> tuple[list[_Planned], list[Orphan]]:
+) -> tuple[list[PlannedUnit], list[Orphan]]:
     """Resolve every unit (all problems at once), then plan each: reads only."""
     install_files: list[str] = []
     for unit in tree.units:
@@ -200,12 +187,12 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
     canaries = canary_targets(config, options.namespace)
     services = canary_services(config, options.namespace)
     from_tree = types_from_crds([m for unit in tree.units for m in unit.manifests])
-    planned: list[_Planned] = []
+    planned: list[PlannedUnit] = []
     problems: list[str] = []
     owner: dict[ObjectId, tuple[str, Manifest]] = {}
     desired_by_unit = []
     for index, unit in enumerate(tree.units):
-        settings = _settings(unit, index, options)
+        settings = unit_settings(unit, index, options)
         applier = kube
         if unit.spec is not None and unit.spec.service_account:
             user = f"system:serviceaccount:{unit.spec.ref.namespace}:{unit.spec.service_account}"
@@ -235,7 +222,7 @@ def _prepare(  # noqa: PLR0917 - the run's collaborators
             depends_on=tuple(str(d) for d in unit.spec.depends_on) if unit.spec else (),
         )
         desired_by_unit.append(desired)
-        planned.append(_Planned(unit, run, record))
+        planned.append(PlannedUnit(unit, run, record))
     if problems:
         raise TreeInvalid(problems)
     everywhere = frozenset(owner)
@@ -262,109 +249,3 @@ def _guarded(desired: Sequence[DesiredObject]) -> list[str]:
         if why is not None:
             lines.append(cluster_guard.message(str(item.location), item.id.kind, item.id.name, why))
     return lines
-
-
-def _settings(unit: Unit, index: int, options: SyncOptions) -> UnitSettings:
-    spec = unit.spec
-    inventory = options.inventory
-    if index > 0 and spec is not None:
-        name = f"{inventory.name}.{spec.ref.namespace}.{spec.ref.name}"
-        inventory = InventoryRef(inventory.namespace, name)
-    if spec is None:
-        return UnitSettings(
-            name=unit.name,
-            inventory=inventory,
-            namespace=options.namespace,
-            prune=options.prune,
-            diff=options.diff,
-            exclude_install=options.exclude_install,
-            timeout=options.timeout,
-            timeout_text=options.timeout_text,
-        )
-    wait = "all" if spec.wait else ("checks" if spec.health_checks else "none")
-    return UnitSettings(
-        name=unit.name,
-        inventory=inventory,
-        namespace=options.namespace,
-        prune=options.prune and spec.prune,
-        diff=options.diff,
-        exclude_install=options.exclude_install,
-        timeout=spec.timeout.seconds,
-        timeout_text=spec.timeout.text,
-        wait=wait,
-        force=spec.force,
-        owner=None
-        if index == 0
-        else {
-            OWNER: str(spec.ref),
-            DELETION_POLICY: spec.deletion_policy,
-            PRUNE: "true" if spec.prune else "false",
-        },
-    )
-
-
-def _execute(planned: Sequence[_Planned], result: SyncResult) -> None:
-    """Each unit in dependency order, after its dependencies are ready."""
-    ready: dict[str, str] = {}  # unit name -> "" when ready, else why not
-    for item in planned:
-        record, unit = item.record, item.unit
-        if record.state is UnitState.SUSPENDED:
-            ready[record.name] = ""  # Flux: a suspended dependency still counts as Ready
-            continue
-        blocked = [f"{dep}: {ready[dep]}" for dep in record.depends_on if ready.get(dep)]
-        if blocked:
-            record.state = UnitState.HELD
-            record.message = "dependency not ready: " + "; ".join(blocked)
-            ready[record.name] = f"held back ({record.message})"
-            continue
-        item.run.execute()
-        checks = _checks(unit)
-        item.run.wait(identity for _api, identity in checks)
-        external = item.run.wait_external(checks)
-        unhealthy = [
-            o
-            for o in result.objects
-            if o.unit == record.name
-            and o.health is not None
-            and o.health.state is not State.HEALTHY
-        ]
-        # applied; a health check on an object it does not apply failing makes it failed
-        record.state = UnitState.FAILED if external else UnitState.APPLIED
-        record.ready = not unhealthy and not external
-        if not record.ready:
-            record.message = "; ".join(
-                [f"{o.id}: {o.health.reason}" for o in unhealthy if o.health is not None]
-                + [f"health check {line}" for line in external]
-            )
-            ready[record.name] = record.message
-        else:
-            record.message = f"applied revision {record.revision}" if record.revision else "applied"
-            ready[record.name] = ""
-
-
-def _checks(unit: Unit) -> list[tuple[str, ObjectId]]:
-    if unit.spec is None:
-        return []
-    out = []
-    for check in unit.spec.health_checks:
-        group = check.api_version.rpartition("/")[0]
-        out.append((check.api_version, ObjectId(group, check.kind, check.namespace, check.name)))
-    return out
-
-
-def _live_variables(kube: Kube, kind: str, namespace: str, name: str) -> dict[str, str] | None:
-    """A substituteFrom object's data from the cluster (None when it does not exist)."""
-    resource = CONFIGMAPS if kind == "ConfigMap" else SECRETS
-    live = kube.get(resource, namespace, name)
-    if live is None:
-        return None
-    data = live.get("data") or {}
-    if kind == "ConfigMap":
-        return {str(k): str(v) for k, v in data.items()}
-    out = {}
-    for key, value in data.items():
-        try:
-            out[str(key)] = base64.b64decode(str(value)).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            continue
-    return out
