@@ -36,8 +36,14 @@ from gitops_action.adapters import kustomize
 from gitops_action.adapters.kube import Kube
 from gitops_action.app.flux_tree import Tree, TreeInvalid, render
 from gitops_action.app.sync_orphans import Orphan, execute_orphans, plan_orphans
-from gitops_action.app.sync_run import UnitRun, types_from_crds
-from gitops_action.app.sync_units import PlannedUnit, execute_units, live_variables, unit_settings
+from gitops_action.app.sync_run import UnitRun
+from gitops_action.app.sync_units import (
+    PlannedUnit,
+    execute_units,
+    live_variables,
+    types_from_crds,
+    unit_settings,
+)
 from gitops_action.domain import cluster_guard
 from gitops_action.domain.errors import InvalidSyncInput, KubeApiError
 from gitops_action.domain.install import split_install_render

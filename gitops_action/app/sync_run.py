@@ -16,7 +16,6 @@ from typing import Any, Final
 from gitops_action.adapters import failpoints
 from gitops_action.adapters.kube import Kube
 from gitops_action.adapters.manifest_loader import render_yaml
-from gitops_action.domain import health as health_rules
 from gitops_action.domain.drift import in_sync, object_diff, with_hash
 from gitops_action.domain.errors import (
     InvalidSyncInput,
@@ -25,7 +24,6 @@ from gitops_action.domain.errors import (
     KubeInvalid,
     UnknownKind,
 )
-from gitops_action.domain.health import Health, State
 from gitops_action.domain.install import is_install_object
 from gitops_action.domain.inventory import Entry, Inventory, InventoryRef, applied_by_us
 from gitops_action.domain.manifests import (
@@ -349,118 +347,3 @@ class UnitRun:
                 )
             self.sleep(delay)
             delay = min(delay * 2, _MAX_POLL)
-
-    # ---------------------------------------------------------------- 7. wait
-    def wait_external(self, checks: Sequence[tuple[str, ObjectId]]) -> list[str]:
-        """`healthChecks` naming objects this unit does not apply (another Kustomization's,
-        or made by a controller): polled with the same rules and timeout; one line per
-        object not healthy at the end."""
-        mine = {p.desired.id for p in self.planned}
-        pending: dict[ObjectId, ResourceType] = {}
-        problems: list[str] = []
-        for api_version, identity in checks:
-            if identity in mine:
-                continue
-            resource = self.kube.resolve(api_version, identity.kind)
-            if resource is None:
-                problems.append(f"{identity}: the cluster does not serve {api_version}")
-            else:
-                pending[identity] = resource
-        deadline = self.clock() + self.options.timeout
-        delay = _FIRST_POLL
-        while pending:
-            states: dict[ObjectId, Health] = {}
-            for identity, resource in pending.items():
-                live = self.kube.get(resource, identity.namespace, identity.name)
-                states[identity] = (
-                    Health(State.PROGRESSING, "not found")
-                    if live is None
-                    else health_rules.evaluate_any(identity.group, identity.kind, live)
-                )
-            pending = {i: r for i, r in pending.items() if states[i].state is not State.HEALTHY}
-            failed = any(states[i].state is State.FAILED for i in pending)
-            if pending and (failed or self.clock() >= deadline):
-                problems += [f"{i}: {states[i].reason}" for i in pending]
-                break
-            if pending:
-                self.sleep(delay)
-                delay = min(delay * 1.6, _MAX_POLL)
-        return problems
-
-    def wait(self, checks: Iterable[ObjectId] = ()) -> None:
-        """Poll what the unit waits for until all is healthy, one has failed, or the timeout
-        passes: workloads (a plain path), every object (`wait: true`), the named
-        `healthChecks`, or nothing (a Flux Kustomization with neither, as in Flux)."""
-        mode, wanted = self.options.wait, set(checks)
-        watched = [
-            p
-            for p in self.planned
-            if (mode == "all")
-            or (mode == "checks" and p.desired.id in wanted)
-            or (
-                mode == "workloads"
-                and health_rules.has_rollout(p.desired.id.group, p.desired.id.kind)
-            )
-        ]
-        if not watched:
-            return
-        self.result.waited = True
-        for planned in watched:
-            planned.result.health = _health(planned, planned.live)
-        deadline = self.clock() + self.options.timeout
-        delay = _FIRST_POLL
-        while True:
-            pending = [p for p in watched if not _done(p)]
-            failed = any(p.result.health and p.result.health.state is State.FAILED for p in watched)
-            if not pending or failed:
-                return
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                break
-            self.sleep(min(delay, remaining))
-            delay = min(delay * 1.6, _MAX_POLL)
-            for planned in pending:
-                desired = planned.desired
-                planned.live = self.kube.get(
-                    desired.resource, desired.id.namespace, desired.id.name
-                )
-                planned.result.health = _health(planned, planned.live)
-        for planned in watched:
-            health = planned.result.health
-            if health is not None and health.state is State.PROGRESSING:
-                planned.result.health = Health(
-                    State.FAILED,
-                    f"not healthy after {self.options.timeout_text}: {health.reason}",
-                )
-
-
-def _health(planned: _Planned, live: Mapping[str, Any] | None) -> Health:
-    if live is None:
-        return Health(State.FAILED, "deleted while waiting for it")
-    return health_rules.evaluate_any(planned.desired.id.group, planned.desired.id.kind, live)
-
-
-def _done(planned: _Planned) -> bool:
-    return planned.result.health is None or planned.result.health.done
-
-
-def types_from_crds(manifests: Iterable[Manifest]) -> dict[tuple[str, str], ResourceType]:
-    """Kinds defined by CRDs in the tree, so their objects can be checked (and applied after
-    the CRD) before the cluster serves them."""
-    types: dict[tuple[str, str], ResourceType] = {}
-    for manifest in manifests:
-        if manifest.group != CRD_GROUP or manifest.kind != "CustomResourceDefinition":
-            continue
-        spec = manifest.body.get("spec") or {}
-        names = spec.get("names") or {}
-        group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
-        if not (isinstance(group, str) and isinstance(kind, str) and isinstance(plural, str)):
-            continue
-        namespaced = spec.get("scope", "Namespaced") == "Namespaced"
-        for version in spec.get("versions") or []:
-            if isinstance(version, Mapping) and version.get("served", True) and version.get("name"):
-                name = str(version["name"])
-                types[(f"{group}/{name}", kind)] = ResourceType(
-                    group, name, kind, plural, namespaced
-                )
-    return types

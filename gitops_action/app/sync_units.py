@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from gitops_action.adapters.kube import Kube
 from gitops_action.app.flux_tree import Unit
-from gitops_action.app.sync_run import CONFIGMAPS, UnitRun, UnitSettings
+from gitops_action.app.sync_run import CONFIGMAPS, CRD_GROUP, UnitRun, UnitSettings
+from gitops_action.app.sync_wait import wait, wait_external
 from gitops_action.domain.health import State
 from gitops_action.domain.inventory import DELETION_POLICY, OWNER, PRUNE, InventoryRef
-from gitops_action.domain.manifests import ObjectId
+from gitops_action.domain.manifests import Manifest, ObjectId
 from gitops_action.domain.sync_plan import ResourceType, SyncResult, UnitResult, UnitState
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ def execute_units(planned: Sequence[PlannedUnit], result: SyncResult) -> None:
             continue
         item.run.execute()
         checks = _checks(unit)
-        item.run.wait(identity for _api, identity in checks)
-        external = item.run.wait_external(checks)
+        wait(item.run, (identity for _api, identity in checks))
+        external = wait_external(item.run, checks)
         unhealthy = [
             o
             for o in result.objects
@@ -135,3 +136,25 @@ def live_variables(kube: Kube, kind: str, namespace: str, name: str) -> dict[str
         except (binascii.Error, UnicodeDecodeError):
             continue
     return out
+
+
+def types_from_crds(manifests: Iterable[Manifest]) -> dict[tuple[str, str], ResourceType]:
+    """Kinds defined by CRDs in the tree, so their objects can be checked (and applied after
+    the CRD) before the cluster serves them."""
+    types: dict[tuple[str, str], ResourceType] = {}
+    for manifest in manifests:
+        if manifest.group != CRD_GROUP or manifest.kind != "CustomResourceDefinition":
+            continue
+        spec = manifest.body.get("spec") or {}
+        names = spec.get("names") or {}
+        group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
+        if not (isinstance(group, str) and isinstance(kind, str) and isinstance(plural, str)):
+            continue
+        namespaced = spec.get("scope", "Namespaced") == "Namespaced"
+        for version in spec.get("versions") or []:
+            if isinstance(version, Mapping) and version.get("served", True) and version.get("name"):
+                name = str(version["name"])
+                types[(f"{group}/{name}", kind)] = ResourceType(
+                    group, name, kind, plural, namespaced
+                )
+    return types
