@@ -270,6 +270,11 @@ class Kube:
         return bool(review.status.allowed)
 
     # ------------------------------------------------------------ the server's counts
+    @property
+    def counts_requests(self) -> bool:
+        """True on the testbed control plane (its audit log); False on another cluster."""
+        return self._audit is not None
+
     def _audit_log(self) -> AuditLog:
         if self._audit is None:
             pytest.skip(

@@ -214,6 +214,7 @@ class ControlPlane:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.pki = Pki(workdir / "pki")
         self.etcd_port = free_port()
+        self.etcd_peer_port = free_port()
         self.port = free_port()
         self.url = f"https://{LOCALHOST}:{self.port}"
         self.audit_log = workdir / "audit.log"
@@ -260,7 +261,8 @@ class ControlPlane:
 
     # ------------------------------------------------------------ etcd
     def start_etcd(self) -> None:
-        peer = free_port()
+        """Start etcd (again, after stop_etcd: same ports, same data)."""
+        peer = self.etcd_peer_port
         etcd = self._process(
             "etcd",
             [
@@ -360,6 +362,9 @@ class ControlPlane:
                 "json",
                 "--audit-log-mode",
                 "blocking",
+                # A request the server cannot finish (etcd stopped) fails after 15 s, not 60.
+                "--request-timeout",
+                "15s",
                 "--audit-log-maxsize",
                 "0",
                 "--v",

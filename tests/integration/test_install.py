@@ -131,14 +131,41 @@ def test_install_does_not_load_heavy_clients() -> None:
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
+INSTALL_FILE = RENDERED / "gitops-action.yaml"
+
+
+def _delete(kube: Kube, kind: str, meta: dict[str, Any]) -> None:
+    from kubernetes import client
+
+    rbac = client.RbacAuthorizationV1Api(kube.api_client())
+    if kind == "ClusterRole":
+        rbac.delete_cluster_role(meta["name"])
+    elif kind == "ClusterRoleBinding":
+        rbac.delete_cluster_role_binding(meta["name"])
+    elif kind == "RoleBinding" and meta.get("namespace") == "default":
+        rbac.delete_namespaced_role_binding(meta["name"], "default")
+    elif kind == "Namespace" and meta["name"] == "default":  # never deleted: unlabelled
+        labels = {key: None for key in meta.get("labels", {}) if key.startswith("pod-security")}
+        body = {"metadata": {"labels": labels}}
+        client.CoreV1Api(kube.api_client()).patch_namespace("default", body)
+    # gitops-system stays: a namespace still terminating would break a later test that
+    # syncs its default inventory there.
+
+
 def test_checked_in_render_applies_with_sync_and_then_stays_unchanged(
     kube: Kube, tmp_path: Path
 ) -> None:
-    kube.require_standin("cluster-scoped RBAC objects and gitops-system outlive the test")
+    # The render is cluster-wide (ClusterRoles, labels on `default`): those are removed
+    # again, so the session's later tests start without them.
+    for doc in yaml.safe_load_all(INSTALL_FILE.read_text()):
+        if doc:
+            kind, meta = doc["kind"], doc["metadata"]
+            kube.defer(lambda kind=kind, meta=meta: _delete(kube, kind, meta))
     first = ok(run_sync(kube, RENDERED, "--include-install"))
     assert sorted(lines(first)) == sorted(
         [
             "Namespace/gitops-system created",
+            "Namespace/default configured",  # labelled for Pod Security
             "ServiceAccount/gitops-system/gitops-action created",
             "Secret/gitops-system/gitops-action-git created",
             "ClusterRole/gitops-action-manage created",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,11 +94,12 @@ def test_a_held_lease_makes_a_run_do_nothing(
     tmp_path: Path,
 ) -> None:
     s = setup("held", registry, git_server, kube, git_env, tmp_path)
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-    coordination = client.CoordinationV1Api(kube.api_client())
-    coordination.create_namespaced_lease(
-        kube.namespace,
-        {
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # a MicroTime
+    # The dynamic client sends the body as written (the typed one re-formats times).
+    leases = kube.dynamic_client().resources.get(api_version="coordination.k8s.io/v1", kind="Lease")
+    leases.create(
+        namespace=kube.namespace,
+        body={
             "metadata": {"name": "gitops-action"},
             "spec": {"holderIdentity": "other-pod_7", "leaseDurationSeconds": 300,
                      "acquireTime": now, "renewTime": now},
@@ -116,14 +117,17 @@ def test_a_held_lease_makes_a_run_do_nothing(
 
     # An expired claim is taken over.
     past = "2020-01-01T00:00:00.000000Z"
-    lease = coordination.read_namespaced_lease("gitops-action", kube.namespace)
-    lease.spec.renew_time = past
-    coordination.replace_namespaced_lease("gitops-action", kube.namespace, lease)
+    leases.patch(
+        name="gitops-action",
+        namespace=kube.namespace,
+        body={"spec": {"renewTime": past}},
+        content_type="application/merge-patch+json",
+    )
     taken = s.cli.run("reconcile", "--output", "json").json()
     assert taken["lease"]["verdict"] == "take" and taken["lease"]["holder"] == "other-pod_7"
     assert git_server.counters().pushes == 1
-    after = coordination.read_namespaced_lease("gitops-action", kube.namespace)
-    assert after.spec.lease_transitions == 1
+    after = leases.get(name="gitops-action", namespace=kube.namespace)
+    assert after.spec.leaseTransitions == 1
 
 
 def test_registry_failure_still_syncs_and_reports_both(
