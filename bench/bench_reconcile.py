@@ -20,6 +20,7 @@ ServiceAccount.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -38,6 +39,8 @@ from testbed.git_server import GitHttpServer  # noqa: E402
 from testbed.gitenv import git_env  # noqa: E402
 from testbed.kube import Kube  # noqa: E402
 from testbed.kube_cluster import ControlPlane  # noqa: E402
+from testbed.kustomize import ENV as KUSTOMIZE_ENV  # noqa: E402
+from testbed.kustomize import kustomize_binary  # noqa: E402
 from testbed.process import start_with_port_retry  # noqa: E402
 from testbed.registry import RegistryService  # noqa: E402
 from tests.integration.automate_support import cli_env, seed_files  # noqa: E402
@@ -71,6 +74,7 @@ def tag_lists(log: Path, repo: str) -> int:
 
 
 def main() -> None:
+    os.environ.setdefault(KUSTOMIZE_ENV, str(kustomize_binary()))  # sync's kustomize
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()

@@ -111,6 +111,7 @@ def run(audit: AuditLog, user: str, argv: list[str], env: dict[str, str]) -> tup
 
 
 def main() -> None:
+    os.environ.setdefault(KUSTOMIZE_ENV, str(kustomize_binary()))  # sync's kustomize
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--objects", type=int, default=500)

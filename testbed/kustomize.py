@@ -9,27 +9,19 @@ CLI processes the tests start inherit it.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from testbed.go_tools import program
+
 ENV = "GITOPS_KUSTOMIZE"
 
 
 def kustomize_binary() -> Path:
     """The pinned kustomize, built if needed."""
-    proc = subprocess.run(
-        ["bash", str(ROOT / "tools" / "build.sh"), "kustomize"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"tools/build.sh kustomize failed:\n{proc.stderr[-3000:]}")
-    return Path(proc.stdout.strip().splitlines()[-1]) / "kustomize"
+    return program("kustomize", "kustomize")
 
 
 @pytest.fixture(scope="session", autouse=True)
