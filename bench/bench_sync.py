@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from testbed.audit import AuditLog
 from testbed.go_tools import program
 from testbed.kube_cluster import ControlPlane
+from testbed.kustomize import ENV as KUSTOMIZE_ENV
+from testbed.kustomize import kustomize_binary
 
 
 def configmap(i: int, ns: str) -> str:
