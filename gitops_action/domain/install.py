@@ -186,9 +186,9 @@ def own_rules() -> tuple[Rule, ...]:
         Rule(
             ("",),
             ("configmaps",),
-            ("get", "update", "patch"),
-            "sync's inventory (what to prune) and the run status",
-            (INVENTORY, STATUS),
+            ("get", "list", "update", "patch"),
+            "sync's inventories (one per Flux Kustomization, named at run time; listed to find "
+            "those of Kustomizations gone from git) and the run status; only this namespace",
         ),
         Rule(("",), ("events",), ("create",), "report runs as Events"),
     )
