@@ -86,7 +86,7 @@ def main() -> None:
         plane = ControlPlane(tmp / "cluster").start()
         (tmp / "kube").mkdir()
         kube = Kube(plane.kubeconfig, tmp / "kube", audit=AuditLog(plane.audit_log),
-                    proxy=None, ca=str(plane.pki.ca.cert))  # fmt: skip
+                    proxy=None)  # fmt: skip
         kube.setup()
         try:
             bench(args.runs, tmp, base, registry, git, kube)

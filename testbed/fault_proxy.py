@@ -52,9 +52,7 @@ def kube_verb(method: str, path: str) -> tuple[str, str, str]:
     if not match:
         return "", "", ""
     resource, name = match["res"] or "", match["name"] or ""
-    if resource == "namespaces" and match["ns"] is None and name:
-        pass
-    elif match["ns"] is not None and not resource:
+    if match["ns"] is not None and not resource:  # /api/v1/namespaces/NAME itself
         resource, name = "namespaces", match["ns"]
     if match["sub"]:
         resource = f"{resource}/{match['sub']}"

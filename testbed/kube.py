@@ -49,7 +49,6 @@ class Kube:
         *,
         audit: AuditLog | None,
         proxy: FaultProxy | None,
-        ca: str | None,
     ) -> None:
         self.admin_kubeconfig = admin_kubeconfig
         self.tmp = tmp
@@ -58,7 +57,6 @@ class Kube:
         self.user = f"system:serviceaccount:{self.namespace}:{TOOL_ACCOUNT}"
         self._audit = audit
         self._proxy = proxy
-        self._ca = ca
         self._clients: list[Any] = []
         self._cleanups: list[Callable[[], None]] = []
         config = yaml.safe_load(admin_kubeconfig.read_text())

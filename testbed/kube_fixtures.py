@@ -59,14 +59,13 @@ def kube(
 ) -> Iterator[Kube]:
     """A namespace and the tool's identity on the real cluster, for one test."""
     if control_plane is None:
-        handle = Kube(Path(os.environ[REAL_CLUSTER_ENV]), tmp_path, audit=None, proxy=None, ca=None)
+        handle = Kube(Path(os.environ[REAL_CLUSTER_ENV]), tmp_path, audit=None, proxy=None)
     else:
         handle = Kube(
             control_plane.kubeconfig,
             tmp_path,
             audit=AuditLog(control_plane.audit_log),
             proxy=fault_proxy,
-            ca=str(control_plane.pki.ca.cert),
         )
     handle.setup()
     try:
