@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gitops_action.adapters.manifest_loader import parse_documents, render_yaml
+from gitops_action.adapters.yaml_limits import check_file_limits
 from gitops_action.domain.errors import ConfigError, InvalidSyncInput
 from gitops_action.domain.flux_kustomization import is_local_relative, merge_overlay
 from gitops_action.domain.manifests import Location, expand, read_manifest
@@ -303,8 +304,25 @@ def _reference_problem(directory: Path, real_stage: Path, entry: str) -> str:
     return ""
 
 
+_LIMITS_CHECKED: set[Path] = set()
+
+
+def _check_yaml_limits(stage: Path) -> None:
+    """Every YAML file kustomize may load from the stage (a build reaches other directories
+    of it through `../base`), checked against the YAML limits first, once per stage:
+    kustomize expands a 1 KB alias bomb without bound (5 GB in 20 s, measured)."""
+    if stage in _LIMITS_CHECKED:
+        return
+    for path in sorted(stage.rglob("*")):
+        yaml_file = path.suffix in {".yaml", ".yml"} or path.name == "Kustomization"
+        if yaml_file and path.is_file() and not path.is_symlink():
+            check_file_limits(_relative(path, stage), path.read_text(errors="replace"))
+    _LIMITS_CHECKED.add(stage)
+
+
 def build(binary: str, stage: Path, rel: str, kustomization_file: str, generated: bool) -> Built:
     """`kustomize build` of `rel` in the staged source; objects with their origin file."""
+    _check_yaml_limits(stage)
     with tempfile.TemporaryDirectory(prefix="gitops-action-kustomize-home-") as home:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
         try:

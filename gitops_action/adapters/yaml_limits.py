@@ -96,3 +96,19 @@ def _too(file: str, node: Any, line_offset: int, what: str) -> InvalidManifest:
     mark = getattr(node, "start_mark", None)
     line = line_offset + (mark.line if mark is not None else 0) + 1
     return InvalidManifest(f"{file}:{line}: YAML document {what}; refused")
+
+
+def check_file_limits(file: str, text: str) -> None:
+    """The limits alone, for a YAML file another program will read (kustomize expands
+    aliases itself, with no bound): composing builds no expansion, so this is cheap.
+    Text that is not YAML is left to that program to refuse."""
+    import yaml
+
+    check_size(file, text, limit=MAX_STREAM_BYTES)
+    try:
+        roots = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return
+    for root in roots:
+        if root is not None:
+            check_node(file, root)

@@ -115,6 +115,22 @@ def test_an_alias_bomb_or_deep_nesting_is_an_input_error_naming_the_file(
     assert "deep.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_alias_bomb_listed_by_a_kustomization_is_refused_before_kustomize_runs(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """kustomize expands aliases without bound (5 GB in 20 s, measured): the files it may
+    read are checked against the YAML limits first, also under a kustomization.yaml."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    write(root, "kustomization.yaml", "resources:\n  - bomb.yaml\n")
+    header = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n  namespace: {ns}\n"
+    write(root, "bomb.yaml", header.format(ns=kube.namespace) + "data:\n" + _bomb())
+    result = run_sync(kube, root, timeout=60)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "bomb.yaml" in result.stderr and "alias bomb" in result.stderr
+    assert kube.writes() == 0
+
+
 def test_kustomize_resources_outside_the_repository_are_refused(kube: Kube, tmp_path: Path) -> None:
     """Issue 14, item 7 (paths leave the checkout): `../` and absolute resources out of the repo."""
     root = example_tree(kube, tmp_path)
