@@ -29,7 +29,7 @@ import yaml
 
 from testbed.audit import AuditLog, Request
 from testbed.fault_proxy import Fault, FaultProxy
-from testbed.kube_cluster import FAIL_LABEL, NEVER_READY_LABEL
+from testbed.kube_cluster import FAIL_LABEL, NEVER_READY_LABEL, write_kubeconfig
 
 T = TypeVar("T")
 TOOL_ACCOUNT = "gitops-tool"
@@ -128,12 +128,7 @@ class Kube:
             }
         )
         self.defer(lambda: rbac.delete_cluster_role_binding(role))
-        answer = core.create_namespaced_service_account_token(
-            TOOL_ACCOUNT,
-            self.namespace,
-            {"spec": {"expirationSeconds": 7200}},  # type: ignore[arg-type]
-        )
-        self._token = answer.status.token
+        self._token = self._mint(TOOL_ACCOUNT, self.namespace)
         self._write_kubeconfig(self.url)
         self.wait_for(lambda: self.can("list", "pods"), timeout=10)
         if self._audit is not None:
@@ -149,30 +144,24 @@ class Kube:
             api.close()
 
     def _write_kubeconfig(self, server: str) -> None:
-        cluster = {"server": server}
-        if "certificate-authority" in self._cluster:
-            cluster["certificate-authority"] = self._cluster["certificate-authority"]
-        if "certificate-authority-data" in self._cluster:
-            cluster["certificate-authority-data"] = self._cluster["certificate-authority-data"]
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "test", "cluster": cluster}],
-            "users": [{"name": TOOL_ACCOUNT, "user": {"token": self._token}}],
-            "contexts": [
-                {
-                    "name": "test",
-                    "context": {
-                        "cluster": "test",
-                        "user": TOOL_ACCOUNT,
-                        "namespace": self.namespace,
-                    },
-                }
-            ],
-            "current-context": "test",
-        }
-        self.kubeconfig.write_text(yaml.safe_dump(config))
-        self.kubeconfig.chmod(0o600)
+        cluster = {k: v for k, v in self._cluster.items() if k.startswith("certificate-auth")}
+        user = {"token": self._token}
+        write_kubeconfig(self.kubeconfig, {**cluster, "server": server}, user, self.namespace)
+
+    def _mint(self, account: str, namespace: str) -> str:
+        """A 2-hour token for ServiceAccount `namespace/account` (TokenRequest)."""
+        from kubernetes import client
+
+        answer = client.CoreV1Api(self.api_client()).create_namespaced_service_account_token(
+            account,
+            namespace,
+            {"spec": {"expirationSeconds": 7200}},  # type: ignore[arg-type]
+        )
+        return str(answer.status.token)
+
+    def token_kubeconfig(self, account: str, namespace: str, path: Path) -> Path:
+        """A kubeconfig for ServiceAccount `namespace/account` on this cluster's server."""
+        return write_kubeconfig(path, self._cluster, {"token": self._mint(account, namespace)})
 
     @property
     def token(self) -> str:

@@ -184,17 +184,20 @@ def _pod_stages() -> list[dict[str, Any]]:
     ]
 
 
-def _kubeconfig(path: Path, server: str, ca: Path, user: dict[str, Any]) -> Path:
+def write_kubeconfig(
+    path: Path, cluster: dict[str, Any], user: dict[str, Any], namespace: str | None = None
+) -> Path:
+    """A one-context kubeconfig (mode 0600): `cluster` is its `cluster:` entry (server and
+    CA), `user` its credentials (client certificate or token)."""
+    context: dict[str, Any] = {"cluster": "gitops-test", "user": "user"}
+    if namespace:
+        context["namespace"] = namespace
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [
-            {"name": "gitops-test", "cluster": {"server": server, "certificate-authority": str(ca)}}
-        ],
+        "clusters": [{"name": "gitops-test", "cluster": cluster}],
         "users": [{"name": "user", "user": user}],
-        "contexts": [
-            {"name": "gitops-test", "context": {"cluster": "gitops-test", "user": "user"}}
-        ],
+        "contexts": [{"name": "gitops-test", "context": context}],
         "current-context": "gitops-test",
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -224,9 +227,8 @@ class ControlPlane:
 
     # ------------------------------------------------------------ helpers
     def _kubeconfig(self, name: str, pair: KeyPair) -> Path:
-        return _kubeconfig(
-            self.dir / f"{name}.kubeconfig", self.url, self.pki.ca.cert, _cert_user(pair)
-        )
+        cluster = {"server": self.url, "certificate-authority": str(self.pki.ca.cert)}
+        return write_kubeconfig(self.dir / f"{name}.kubeconfig", cluster, _cert_user(pair))
 
     def _component_kubeconfig(self, name: str, user: str) -> Path:
         return self._kubeconfig(name, self.pki.issue(name, user, org="system:masters"))

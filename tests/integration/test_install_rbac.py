@@ -54,25 +54,6 @@ def _delete_cluster_scoped(kube: Kube, kind: str, name: str) -> None:
         rbac.delete_cluster_role_binding(name)
 
 
-def _token_kubeconfig(kube: Kube, namespace: str, tmp_path: Path) -> Path:
-    core = client.CoreV1Api(kube.api_client())
-    token = core.create_namespaced_service_account_token(
-        ACCOUNT, namespace, {"spec": {"expirationSeconds": 3600}}
-    ).status.token
-    admin = yaml.safe_load(kube.admin_kubeconfig.read_text())
-    cluster = admin["clusters"][0]["cluster"]
-    path = tmp_path / "tool-token.kubeconfig"
-    path.write_text(
-        yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "tool",
-            "clusters": [{"name": "c", "cluster": cluster}],
-            "users": [{"name": "tool", "user": {"token": token}}],
-            "contexts": [{"name": "tool", "context": {"cluster": "c", "user": "tool"}}],
-        })
-    )  # fmt: skip
-    return path
-
-
 def _allowed(api: Any, verb: str, resource: str, namespace: str = "", **extra: str) -> bool:
     review = client.AuthorizationV1Api(api).create_self_subject_access_review(
         {"spec": {"resourceAttributes": {"verb": verb, "resource": resource,
@@ -103,7 +84,7 @@ def test_reconcile_runs_with_the_install_s_own_token_and_no_more_rights(
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     _apply_render(kube, render, tmp_path)
-    token_config = _token_kubeconfig(kube, tool, tmp_path)
+    token_config = kube.token_kubeconfig(ACCOUNT, tool, tmp_path / "tool-token.kubeconfig")
     audit = AuditLog(control_plane.audit_log)
     audit.mark()
     user = f"system:serviceaccount:{tool}:{ACCOUNT}"
