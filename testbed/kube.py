@@ -98,6 +98,18 @@ class Kube:
         """Run `cleanup` at teardown (cluster-scoped objects a test made)."""
         self._cleanups.append(cleanup)
 
+    def delete_later(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> None:
+        """Delete that object at teardown: cluster-scoped objects (and those outside the
+        test's namespace) outlive the test's namespace otherwise."""
+
+        def drop() -> None:
+            resource = self.dynamic_client().resources.get(api_version=api_version, kind=kind)
+            resource.delete(name=name, namespace=namespace)
+
+        self.defer(drop)
+
     # ------------------------------------------------------------ lifecycle
     def setup(self) -> None:
         from kubernetes import client

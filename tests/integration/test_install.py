@@ -134,22 +134,12 @@ def test_install_does_not_load_heavy_clients() -> None:
 INSTALL_FILE = RENDERED / "gitops-action.yaml"
 
 
-def _delete(kube: Kube, kind: str, meta: dict[str, Any]) -> None:
+def _unlabel(kube: Kube, namespace: str, labels: dict[str, str]) -> None:
+    """Take the render's Pod Security labels off a namespace that must never be deleted."""
     from kubernetes import client
 
-    rbac = client.RbacAuthorizationV1Api(kube.api_client())
-    if kind == "ClusterRole":
-        rbac.delete_cluster_role(meta["name"])
-    elif kind == "ClusterRoleBinding":
-        rbac.delete_cluster_role_binding(meta["name"])
-    elif kind == "RoleBinding" and meta.get("namespace") == "default":
-        rbac.delete_namespaced_role_binding(meta["name"], "default")
-    elif kind == "Namespace" and meta["name"] == "default":  # never deleted: unlabelled
-        labels = {key: None for key in meta.get("labels", {}) if key.startswith("pod-security")}
-        body = {"metadata": {"labels": labels}}
-        client.CoreV1Api(kube.api_client()).patch_namespace("default", body)
-    # gitops-system stays: a namespace still terminating would break a later test that
-    # syncs its default inventory there.
+    body = {"metadata": {"labels": {key: None for key in labels}}}
+    client.CoreV1Api(kube.api_client()).patch_namespace(namespace, body)
 
 
 def test_checked_in_render_applies_with_sync_and_then_stays_unchanged(
@@ -158,9 +148,18 @@ def test_checked_in_render_applies_with_sync_and_then_stays_unchanged(
     # The render is cluster-wide (ClusterRoles, labels on `default`): those are removed
     # again, so the session's later tests start without them.
     for doc in yaml.safe_load_all(INSTALL_FILE.read_text()):
-        if doc:
-            kind, meta = doc["kind"], doc["metadata"]
-            kube.defer(lambda kind=kind, meta=meta: _delete(kube, kind, meta))
+        if not doc:
+            continue
+        kind, meta = doc["kind"], doc["metadata"]
+        if kind in ("ClusterRole", "ClusterRoleBinding") or (
+            kind == "RoleBinding" and meta.get("namespace") == "default"
+        ):
+            kube.delete_later(doc["apiVersion"], kind, meta["name"], meta.get("namespace"))
+        elif kind == "Namespace" and meta["name"] == "default":
+            labels = {k: v for k, v in meta.get("labels", {}).items() if "pod-security" in k}
+            kube.defer(lambda labels=labels: _unlabel(kube, "default", labels))
+    # gitops-system stays: a namespace still terminating would break a later test that
+    # syncs its default inventory there.
     first = ok(run_sync(kube, RENDERED, "--include-install"))
     assert sorted(lines(first)) == sorted(
         [

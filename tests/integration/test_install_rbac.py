@@ -42,16 +42,7 @@ def _apply_render(kube: Kube, render: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for doc in yaml.safe_load_all(render):
         if doc and "namespace" not in doc["metadata"] and doc["kind"] != "Namespace":
-            kind, name = doc["kind"], doc["metadata"]["name"]
-            kube.defer(lambda kind=kind, name=name: _delete_cluster_scoped(kube, kind, name))
-
-
-def _delete_cluster_scoped(kube: Kube, kind: str, name: str) -> None:
-    rbac = client.RbacAuthorizationV1Api(kube.api_client())
-    if kind == "ClusterRole":
-        rbac.delete_cluster_role(name)
-    elif kind == "ClusterRoleBinding":
-        rbac.delete_cluster_role_binding(name)
+            kube.delete_later(doc["apiVersion"], doc["kind"], doc["metadata"]["name"])
 
 
 def _allowed(api: Any, verb: str, resource: str, namespace: str = "", **extra: str) -> bool:

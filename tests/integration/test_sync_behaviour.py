@@ -26,17 +26,6 @@ from tests.integration.sync_support import (
     write,
 )
 
-
-def _cleanup_cluster_scoped(kube: Kube, api_version: str, kind: str, name: str) -> None:
-    """Cluster-scoped objects outlive the test namespace."""
-
-    def drop() -> None:
-        resource = kube.dynamic_client().resources.get(api_version=api_version, kind=kind)
-        resource.delete(name=name)
-
-    kube.defer(drop)
-
-
 # ---------------------------------------------------------------- dry-run, diff, json
 
 
@@ -357,7 +346,7 @@ def test_namespaces_and_crds_are_applied_first(kube: Kube, tmp_path: Path) -> No
         ("v1", "Namespace", team),
         ("apiextensions.k8s.io/v1", "CustomResourceDefinition", f"widgets.{group}"),
     ):
-        _cleanup_cluster_scoped(kube, api_version, kind, name)
+        kube.delete_later(api_version, kind, name)
     write(
         tmp_path,
         "a-widget.yaml",
@@ -701,7 +690,7 @@ def test_the_inventory_cannot_come_from_git(kube: Kube, tmp_path: Path) -> None:
 
 def test_the_namespace_holding_the_inventory_is_never_pruned(kube: Kube, tmp_path: Path) -> None:
     ops = f"{kube.namespace}-ops"
-    _cleanup_cluster_scoped(kube, "v1", "Namespace", ops)
+    kube.delete_later("v1", "Namespace", ops)
     write(tmp_path, "ns.yaml", f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ops}\n")
     write(tmp_path, "cm.yaml", configmap("a", ops))
     ok(run_sync(kube, tmp_path, "--inventory", f"{ops}/inv", inventory=False))
